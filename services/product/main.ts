@@ -1,0 +1,39 @@
+// ProductService process entry point. Start it with the tracing preload:
+//   node --import ./dist/services/shared/telemetry/register.js dist/services/product/main.js
+import { credentials } from '@grpc/grpc-js';
+import { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
+import { runMain } from '../shared/run-main.js';
+import { openSqlClient } from '../shared/sql/open-sql-client.js';
+import { loadProductConfig } from './config.js';
+import { productMigrations } from './migrations.js';
+import { createOwnerDirectory } from './owner-directory.js';
+import { createProductServer } from './server.js';
+import { createSqlProductStore } from './sql-store.js';
+
+runMain({
+  service: 'product-service',
+  loadConfig: loadProductConfig,
+  async build(config, log) {
+    const db = await openSqlClient(config.storage);
+    // Plaintext: in the cluster the sidecars add mTLS between pods.
+    const users = new UserServiceClient(config.userService.address, credentials.createInsecure());
+    const owners = createOwnerDirectory(users, { timeoutMs: config.userService.timeoutMs });
+    const server = createProductServer(config.server, {
+      store: createSqlProductStore(db),
+      owners,
+      log,
+    });
+    return {
+      server,
+      log,
+      async ready() {
+        const applied = await db.migrate(productMigrations);
+        log.info({ applied, dialect: db.dialect }, 'schema up to date');
+      },
+      afterDrain: [
+        { name: 'close user service client', run: async () => users.close() },
+        { name: 'close store', run: () => db.close() },
+      ],
+    };
+  },
+});

@@ -1,0 +1,22 @@
+import type { Migration } from '../shared/sql/sql-client.js';
+
+/** ProductService's schema. Released migrations are never edited: add one instead. */
+export const productMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create products',
+    sql: `
+      CREATE TABLE products (
+        id             TEXT NOT NULL PRIMARY KEY,
+        name           TEXT NOT NULL,
+        owner_id       TEXT NOT NULL,
+        price_currency TEXT NOT NULL,
+        price_units    BIGINT NOT NULL,
+        price_nanos    INTEGER NOT NULL,
+        request_id     TEXT,
+        create_time    TIMESTAMP WITH TIME ZONE NOT NULL,
+        CONSTRAINT products_request_id_key UNIQUE (request_id)
+      );
+      CREATE INDEX products_owner_id_id_idx ON products (owner_id, id);`,
+  },
+];

@@ -1,0 +1,97 @@
+import { type CallOptions, type Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import type { Owner } from '../gen/shop/product/v1/product_service.pb.js';
+import type { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
+import type { CallContext } from '../shared/call-context.js';
+import { describeError } from '../shared/error-mapper.js';
+import { unavailable } from '../shared/errors.js';
+import { outboundCallOptions, outboundMetadata } from '../shared/outbound.js';
+
+/**
+ * ProductService's view of UserService: owners by id, with the failure
+ * policy in one place. Reads degrade when UserService cannot answer; writes
+ * fail fast with UNAVAILABLE.
+ */
+export interface OwnerDirectory {
+  /** The owner, or undefined when no such user exists. Throws UNAVAILABLE when UserService cannot answer. */
+  find(id: string, context: CallContext): Promise<Owner | undefined>;
+  /** The owners of `ids` that exist, from one BatchGetUsers call; undefined when UserService cannot answer. */
+  resolve(ids: readonly string[], context: CallContext): Promise<Map<string, Owner> | undefined>;
+}
+
+export interface OwnerDirectoryOptions {
+  /** Deadline for each UserService call when the inbound call has a later one or none. */
+  timeoutMs: number;
+}
+
+/** Codes that mean "UserService could not answer now", as opposed to a bug on either side. */
+const outage = new Set([
+  status.UNAVAILABLE,
+  status.DEADLINE_EXCEEDED,
+  status.RESOURCE_EXHAUSTED,
+  status.CANCELLED,
+  status.ABORTED,
+]);
+
+type Callback<Res> = (error: ServiceError | null, response: Res) => void;
+
+function unary<Res>(
+  start: (metadata: Metadata, options: CallOptions, callback: Callback<Res>) => void,
+  context: CallContext,
+  timeoutMs: number,
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    start(outboundMetadata(context), outboundCallOptions(context, timeoutMs), (error, response) =>
+      error ? reject(error) : resolve(response),
+    ),
+  );
+}
+
+const isGrpcError = (error: unknown): error is ServiceError =>
+  error instanceof Error && typeof (error as ServiceError).code === 'number';
+
+export function createOwnerDirectory(
+  client: UserServiceClient,
+  options: OwnerDirectoryOptions,
+): OwnerDirectory {
+  return {
+    async find(id, context) {
+      try {
+        const { user } = await unary<{ user?: { id: string; username: string } | undefined }>(
+          (metadata, callOptions, callback) =>
+            client.getUser({ id }, metadata, callOptions, callback),
+          context,
+          options.timeoutMs,
+        );
+        return user && { id: user.id, username: user.username };
+      } catch (error) {
+        if (isGrpcError(error) && error.code === status.NOT_FOUND) return undefined;
+        if (isGrpcError(error) && outage.has(error.code)) {
+          throw unavailable(
+            'user service is unavailable, so the owner cannot be checked; retry later',
+            'USER_SERVICE_UNAVAILABLE',
+            { cause: error, retryDelayMs: 1000 },
+          );
+        }
+        throw error;
+      }
+    },
+
+    async resolve(ids, context) {
+      if (ids.length === 0) return new Map();
+      try {
+        const { users } = await unary<{ users: { id: string; username: string }[] }>(
+          (metadata, callOptions, callback) =>
+            client.batchGetUsers({ ids: [...ids] }, metadata, callOptions, callback),
+          context,
+          options.timeoutMs,
+        );
+        return new Map(users.map((user) => [user.id, { id: user.id, username: user.username }]));
+      } catch (error) {
+        // Any failure degrades the read rather than failing it: products
+        // without owner details beat no products.
+        context.log.warn({ err: describeError(error), owners: ids.length }, 'owners unresolved');
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { ProductServiceService } from '../gen/shop/product/v1/product_service.pb.js';
+import { bindService, type ServerMiddleware } from '../shared/bind-service.js';
+import { createGrpcServer, type GrpcServer, type GrpcServerConfig } from '../shared/grpc-server.js';
+import type { Logger } from '../shared/logger.js';
+import type { OwnerDirectory } from './owner-directory.js';
+import { createProductService } from './service.js';
+import type { ProductStore } from './store.js';
+
+export interface ProductServerDeps {
+  store: ProductStore;
+  owners: OwnerDirectory;
+  log: Logger;
+  now?: () => Date;
+  middleware?: readonly ServerMiddleware[];
+}
+
+/** ProductService with health and reflection on one grpc-js server; not listening yet. */
+export function createProductServer(config: GrpcServerConfig, deps: ProductServerDeps): GrpcServer {
+  const implementation = bindService(ProductServiceService, createProductService(deps), {
+    log: deps.log,
+    ...(deps.middleware ? { middleware: deps.middleware } : {}),
+  });
+  return createGrpcServer(config, [{ definition: ProductServiceService, implementation }], deps);
+}

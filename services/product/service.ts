@@ -1,0 +1,115 @@
+import {
+  type Owner,
+  OwnerResolution,
+  type ProductServiceService,
+  type Product as ProtoProduct,
+} from '../gen/shop/product/v1/product_service.pb.js';
+import type { ServiceImplementation } from '../shared/bind-service.js';
+import { failedPrecondition, notFound } from '../shared/errors.js';
+import { createOnce } from '../shared/idempotency.js';
+import { newId } from '../shared/ids.js';
+import { nextPage, readPage } from '../shared/page-token.js';
+import { assertValid, checkUuid } from '../shared/validation.js';
+import type { OwnerDirectory } from './owner-directory.js';
+import type { Product, ProductStore } from './store.js';
+import { type NewProduct, parseCreateProduct } from './validation.js';
+
+export interface ProductServiceDeps {
+  store: ProductStore;
+  owners: OwnerDirectory;
+  /** Clock for creation times. Default: the system clock. */
+  now?: () => Date;
+}
+
+function toProto(product: Product, owner: Owner | undefined): ProtoProduct {
+  return {
+    id: product.id,
+    name: product.name,
+    ownerId: product.ownerId,
+    price: { ...product.price },
+    createTime: product.createTime,
+    owner,
+  };
+}
+
+const samePrice = (a: Product, b: NewProduct) =>
+  a.price.currencyCode === b.price.currencyCode &&
+  a.price.units === b.price.units &&
+  a.price.nanos === b.price.nanos;
+
+/** shop.product.v1.ProductService over a ProductStore, resolving owners through UserService. */
+export function createProductService(
+  deps: ProductServiceDeps,
+): ServiceImplementation<ProductServiceService> {
+  const { store, owners } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Products with their owners, or without them when UserService cannot answer. */
+  async function withOwners(
+    products: readonly Product[],
+    context: Parameters<OwnerDirectory['resolve']>[1],
+  ) {
+    const resolved = await owners.resolve([...new Set(products.map((p) => p.ownerId))], context);
+    return {
+      products: products.map((p) => toProto(p, resolved?.get(p.ownerId))),
+      ownerResolution: resolved
+        ? OwnerResolution.OWNER_RESOLUTION_COMPLETE
+        : OwnerResolution.OWNER_RESOLUTION_UNAVAILABLE,
+    };
+  }
+
+  return {
+    async createProduct(request, context) {
+      const input = parseCreateProduct(request);
+      const owner = await owners.find(input.ownerId, context);
+      if (!owner) {
+        throw failedPrecondition('the owner does not exist', 'OWNER_NOT_FOUND', [
+          {
+            type: 'OWNER_EXISTS',
+            subject: `users/${input.ownerId}`,
+            description: 'owner_id must be the id of an existing user',
+          },
+        ]);
+      }
+      const { entity } = await createOnce({
+        requestId: input.requestId,
+        findByRequestId: (requestId) => store.findByRequestId(requestId),
+        sameRequest: (product) =>
+          product.name === input.name &&
+          product.ownerId === input.ownerId &&
+          samePrice(product, input),
+        async insert() {
+          const createTime = now();
+          const product: Product = {
+            id: newId(createTime),
+            name: input.name,
+            ownerId: input.ownerId,
+            price: input.price,
+            createTime,
+          };
+          await store.insert(product, input.requestId);
+          return product;
+        },
+      });
+      return { product: toProto(entity, owner) };
+    },
+
+    async getProduct(request, context) {
+      assertValid([checkUuid('id', request.id)]);
+      const product = await store.get(request.id);
+      if (!product) throw notFound({ type: 'shop.product.v1.Product', name: request.id });
+      const { products, ownerResolution } = await withOwners([product], context);
+      return { product: products[0], ownerResolution };
+    },
+
+    async listProducts(request, context) {
+      const ownerId = request.ownerId || undefined;
+      assertValid([checkUuid('owner_id', request.ownerId, false)]);
+      const scope = ownerId ? `owner_id=${ownerId}` : '';
+      const page = readPage(request, scope);
+      const rows = await store.list(page.after, page.size + 1, ownerId);
+      const { items, nextPageToken } = nextPage(rows, page, scope);
+      return { ...(await withOwners(items, context)), nextPageToken };
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import {
+  type Metadata,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  status,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { CallContext } from './call-context.js';
+import { toGrpcStatus } from './error-mapper.js';
+import type { Logger } from './logger.js';
+
+/** A handler as services write it: the request in, a promise of the response out. */
+export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
+
+/** The shape of one unary method in a ts-proto `…Service` definition. */
+interface UnaryMethodDefinition<Req, Res> {
+  readonly path: string;
+  readonly requestStream: false;
+  readonly responseStream: false;
+  requestDeserialize(value: Buffer): Req;
+  responseSerialize(value: Res): Buffer;
+}
+
+/**
+ * The typed implementation of a ts-proto service definition: one async
+ * handler per RPC, with request and response types taken from the generated
+ * code, so the proto stays the single source of truth.
+ */
+export type ServiceImplementation<Definition> = {
+  [Method in keyof Definition]: Definition[Method] extends UnaryMethodDefinition<
+    infer Req,
+    infer Res
+  >
+    ? UnaryHandler<Req, Res>
+    : never;
+};
+
+/**
+ * Wraps one handler of a call, e.g. to add trace attributes or check a
+ * header. Middleware run outermost first, inside error mapping and access
+ * logging, which every call gets.
+ */
+export type ServerMiddleware = <Req, Res>(
+  request: Req,
+  context: CallContext,
+  next: UnaryHandler<Req, Res>,
+) => Promise<Res>;
+
+export interface BindOptions {
+  log: Logger;
+  middleware?: readonly ServerMiddleware[];
+  /** Builds the per-call logger; tracing adds trace and span ids here. Default: `log.child({ method })`. */
+  callLogger?: (method: string, metadata: Metadata) => Logger;
+}
+
+/** Aborts when the call is cancelled by the caller or its deadline passes. */
+function abortSignalOf(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort();
+  else call.once('cancelled', () => controller.abort());
+  return controller.signal;
+}
+
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
+  const deadline = call.getDeadline();
+  if (deadline instanceof Date) return deadline;
+  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+}
+
+function compose<Req, Res>(
+  middleware: readonly ServerMiddleware[],
+  handler: UnaryHandler<Req, Res>,
+): UnaryHandler<Req, Res> {
+  return middleware.reduceRight<UnaryHandler<Req, Res>>(
+    (next, mw) => (request, context) => mw(request, context, next),
+    handler,
+  );
+}
+
+/**
+ * Adapts a typed implementation to grpc-js, wrapping every handler once with
+ * the cross-cutting concerns: call context (deadline, cancellation, logger),
+ * middleware, the error mapper and one access log line per call.
+ */
+export function bindService<Definition extends object>(
+  definition: Definition,
+  implementation: ServiceImplementation<Definition>,
+  options: BindOptions,
+): UntypedServiceImplementation {
+  const handlers: UntypedServiceImplementation = {};
+  const callLogger = options.callLogger ?? ((method: string) => options.log.child({ method }));
+  for (const name of Object.keys(definition) as (keyof Definition & string)[]) {
+    const method = (definition[name] as UnaryMethodDefinition<unknown, unknown>).path;
+    const handler = compose(
+      options.middleware ?? [],
+      implementation[name] as UnaryHandler<unknown, unknown>,
+    );
+    handlers[name] = (
+      call: ServerUnaryCall<unknown, unknown>,
+      callback: sendUnaryData<unknown>,
+    ) => {
+      const started = performance.now();
+      const log = callLogger(method, call.metadata);
+      const context: CallContext = {
+        method,
+        deadline: deadlineOf(call),
+        signal: abortSignalOf(call),
+        metadata: call.metadata,
+        call,
+        log,
+      };
+      const finish = (code: status) =>
+        log.info(
+          { code: status[code], duration_ms: Math.round((performance.now() - started) * 10) / 10 },
+          'rpc',
+        );
+      Promise.resolve()
+        .then(() => handler(call.request, context))
+        .then(
+          (response) => {
+            callback(null, response);
+            finish(status.OK);
+          },
+          (error: unknown) => {
+            const grpcStatus = toGrpcStatus(error, method, log);
+            callback(grpcStatus);
+            finish(grpcStatus.code ?? status.UNKNOWN);
+          },
+        );
+    };
+  }
+  return handlers;
+}

@@ -1,0 +1,104 @@
+import { status } from '@grpc/grpc-js';
+
+/** One invalid request field, as google.rpc.BadRequest.FieldViolation. */
+export interface FieldViolation {
+  /** Path to the field in the request, e.g. `price.currency_code` or `ids[3]`. */
+  field: string;
+  /** What is wrong and what is accepted, in words a caller can act on. */
+  description: string;
+}
+
+/** One unmet precondition, as google.rpc.PreconditionFailure.Violation. */
+export interface PreconditionViolation {
+  /** Kind of precondition, e.g. `OWNER_EXISTS`. */
+  type: string;
+  /** What it applies to, e.g. `users/0190…`. */
+  subject: string;
+  description: string;
+}
+
+/** The resource an error is about, as google.rpc.ResourceInfo. */
+export interface ResourceRef {
+  /** Fully qualified message name, e.g. `shop.user.v1.User`. */
+  type: string;
+  /** Identifier of the resource; never personal data. */
+  name: string;
+}
+
+/** The structured part of an error, sent to callers in the status details. */
+export interface ErrorDetails {
+  /** Stable UPPER_SNAKE_CASE reason (google.rpc.ErrorInfo.reason). */
+  reason: string;
+  fieldViolations?: readonly FieldViolation[];
+  preconditionViolations?: readonly PreconditionViolation[];
+  resource?: ResourceRef;
+  /** Extra facts for ErrorInfo.metadata, e.g. `{ field: 'email' }`; never personal data. */
+  metadata?: Readonly<Record<string, string>>;
+  /** Suggested wait before retrying (google.rpc.RetryInfo). */
+  retryDelayMs?: number;
+}
+
+/**
+ * An expected failure: a canonical gRPC code, a message safe to show callers,
+ * and structured details. `cause` is kept for logs and never sent.
+ * Everything that is not a ServiceError reaches callers as INTERNAL.
+ */
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly details: ErrorDetails,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function invalidArgument(violations: readonly FieldViolation[]): ServiceError {
+  const fields = violations.map((v) => v.field).join(', ');
+  return new ServiceError(status.INVALID_ARGUMENT, `invalid request: ${fields}`, {
+    reason: 'INVALID_FIELDS',
+    fieldViolations: violations,
+  });
+}
+
+export function notFound(resource: ResourceRef): ServiceError {
+  return new ServiceError(status.NOT_FOUND, `${resource.type} ${resource.name} not found`, {
+    reason: 'NOT_FOUND',
+    resource,
+  });
+}
+
+/** ALREADY_EXISTS for a unique `field`; the message must not quote the value. */
+export function alreadyExists(message: string, reason: string, field: string): ServiceError {
+  return new ServiceError(status.ALREADY_EXISTS, message, { reason, metadata: { field } });
+}
+
+export function failedPrecondition(
+  message: string,
+  reason: string,
+  violations: readonly PreconditionViolation[],
+): ServiceError {
+  return new ServiceError(status.FAILED_PRECONDITION, message, {
+    reason,
+    preconditionViolations: violations,
+  });
+}
+
+export function unavailable(
+  message: string,
+  reason: string,
+  options: { cause?: unknown; retryDelayMs?: number } = {},
+): ServiceError {
+  return new ServiceError(
+    status.UNAVAILABLE,
+    message,
+    {
+      reason,
+      ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+    },
+    { cause: options.cause },
+  );
+}

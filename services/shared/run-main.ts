@@ -1,0 +1,35 @@
+import { ConfigError, type Env } from './config.js';
+import { describeError } from './error-mapper.js';
+import { runService, type ServiceProcess } from './lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface MainSpec<Config extends { logLevel: string }> {
+  /** Service name for logs, e.g. `user-service`. */
+  service: string;
+  loadConfig(env: Env): Config;
+  /** Wires dependencies; nothing may listen or connect before `runService` says so. */
+  build(config: Config, log: Logger): Promise<ServiceProcess>;
+}
+
+/**
+ * The body of a service's main.ts: read the environment, wire, run. A bad
+ * setting stops the process with one line naming the variable.
+ */
+export function runMain<Config extends { logLevel: string }>(spec: MainSpec<Config>): void {
+  let config: Config;
+  try {
+    config = spec.loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${spec.service}: invalid configuration: ${error.message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger({ service: spec.service, level: config.logLevel });
+  spec
+    .build(config, log)
+    .then((service) => runService(service))
+    .catch((error: unknown) => {
+      log.fatal({ err: describeError(error) }, 'failed to start');
+      process.exit(1);
+    });
+}

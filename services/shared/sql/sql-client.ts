@@ -1,0 +1,35 @@
+/** A value bound to a `?` placeholder. */
+export type SqlValue = string | number | bigint | null;
+
+/**
+ * One schema change. Statements are portable SQL unless a dialect needs its
+ * own text; a migration never changes once released, the next one fixes it.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string | { sqlite: string; postgres: string };
+}
+
+/**
+ * The little a store needs from a SQL database, so one store implementation
+ * runs on SQLite (embedded, one machine) and PostgreSQL (a cluster).
+ * Statements use `?` placeholders; clients translate for their driver.
+ * Unique-constraint failures surface as UniqueViolationError.
+ */
+export interface SqlClient {
+  readonly dialect: 'sqlite' | 'postgres';
+  query<Row extends object>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** Applies pending migrations, in version order, each in its own transaction. */
+  migrate(migrations: readonly Migration[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function migrationSql(migration: Migration, dialect: SqlClient['dialect']): string {
+  return typeof migration.sql === 'string' ? migration.sql : migration.sql[dialect];
+}
+
+/** `(?, ?, ?)` for an IN list of `count` values. */
+export function placeholders(count: number): string {
+  return `(${Array.from({ length: count }, () => '?').join(', ')})`;
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { UniqueViolationError } from '../store-errors.js';
+import { type Migration, migrationSql, type SqlClient, type SqlValue } from './sql-client.js';
+
+/**
+ * SQLite through better-sqlite3, for one machine: WAL so reads never wait for
+ * the writer, synchronous=FULL so an acknowledged write survives a power cut,
+ * and 64-bit integers read as bigint so money amounts stay exact.
+ *
+ * `path` is a file, or ':memory:' for tests.
+ */
+export function createSqliteClient(path: string): SqlClient {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.defaultSafeIntegers(true);
+
+  const run = <Row>(sql: string, params: readonly SqlValue[]): Row[] => {
+    const statement = db.prepare(sql);
+    try {
+      if (statement.reader) return statement.all(...params) as Row[];
+      statement.run(...params);
+      return [];
+    } catch (error) {
+      throw translate(error);
+    }
+  };
+
+  return {
+    dialect: 'sqlite',
+    async query<Row extends object>(sql: string, params: readonly SqlValue[] = []) {
+      return run<Row>(sql, params);
+    },
+    async migrate(migrations: readonly Migration[]) {
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
+      const applied = new Set(
+        run<{ version: bigint }>('SELECT version FROM schema_migrations', []).map((r) =>
+          Number(r.version),
+        ),
+      );
+      let count = 0;
+      for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (applied.has(migration.version)) continue;
+        db.transaction(() => {
+          db.exec(migrationSql(migration, 'sqlite'));
+          run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+            migration.version,
+            migration.name,
+            new Date().toISOString(),
+          ]);
+        }).immediate();
+        count++;
+      }
+      return count;
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** "UNIQUE constraint failed: users.email" → UniqueViolationError('email'). */
+function translate(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const column = /failed: \w+\.(\w+)/.exec((error as Error).message)?.[1] ?? 'unknown';
+    return new UniqueViolationError(column, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,26 @@
+// UserService process entry point. Start it with the tracing preload:
+//   node --import ./dist/services/shared/telemetry/register.js dist/services/user/main.js
+import { runMain } from '../shared/run-main.js';
+import { openSqlClient } from '../shared/sql/open-sql-client.js';
+import { loadUserConfig } from './config.js';
+import { userMigrations } from './migrations.js';
+import { createUserServer } from './server.js';
+import { createSqlUserStore } from './sql-store.js';
+
+runMain({
+  service: 'user-service',
+  loadConfig: loadUserConfig,
+  async build(config, log) {
+    const db = await openSqlClient(config.storage);
+    const server = createUserServer(config.server, { store: createSqlUserStore(db), log });
+    return {
+      server,
+      log,
+      async ready() {
+        const applied = await db.migrate(userMigrations);
+        log.info({ applied, dialect: db.dialect }, 'schema up to date');
+      },
+      afterDrain: [{ name: 'close store', run: () => db.close() }],
+    };
+  },
+});

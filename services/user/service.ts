@@ -1,0 +1,113 @@
+import type { User as ProtoUser, UserServiceService } from '../gen/shop/user/v1/user_service.pb.js';
+import type { ServiceImplementation } from '../shared/bind-service.js';
+import { alreadyExists, notFound } from '../shared/errors.js';
+import { createOnce } from '../shared/idempotency.js';
+import { newId } from '../shared/ids.js';
+import { nextPage, readPage } from '../shared/page-token.js';
+import { UniqueViolationError } from '../shared/store-errors.js';
+import { assertValid, checkUuid } from '../shared/validation.js';
+import type { User, UserStore } from './store.js';
+import { parseCreateUser } from './validation.js';
+
+export interface UserServiceDeps {
+  store: UserStore;
+  /** Clock for creation times. Default: the system clock. */
+  now?: () => Date;
+}
+
+export const MAX_BATCH_IDS = 100;
+
+const toProto = (user: User): ProtoUser => ({
+  id: user.id,
+  username: user.username,
+  email: user.email,
+  createTime: user.createTime,
+});
+
+/** A unique column's conflict as the error a caller can act on; the value is never echoed. */
+function conflict(error: UniqueViolationError): Error {
+  switch (error.column) {
+    case 'username':
+      return alreadyExists(
+        'a user with this username already exists',
+        'USERNAME_TAKEN',
+        'username',
+      );
+    case 'email':
+      return alreadyExists('a user with this email already exists', 'EMAIL_TAKEN', 'email');
+    default:
+      return error;
+  }
+}
+
+/** shop.user.v1.UserService over a UserStore. */
+export function createUserService(
+  deps: UserServiceDeps,
+): ServiceImplementation<UserServiceService> {
+  const { store } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    async createUser(request) {
+      const input = parseCreateUser(request);
+      try {
+        const { entity } = await createOnce({
+          requestId: input.requestId,
+          findByRequestId: (requestId) => store.findByRequestId(requestId),
+          sameRequest: (user) => user.username === input.username && user.email === input.email,
+          async insert() {
+            const createTime = now();
+            const user = {
+              id: newId(createTime),
+              username: input.username,
+              email: input.email,
+              createTime,
+            };
+            await store.insert(user, input.requestId);
+            return user;
+          },
+        });
+        return { user: toProto(entity) };
+      } catch (error) {
+        throw error instanceof UniqueViolationError ? conflict(error) : error;
+      }
+    },
+
+    async getUser(request) {
+      assertValid([checkUuid('id', request.id)]);
+      const user = await store.get(request.id);
+      if (!user) throw notFound({ type: 'shop.user.v1.User', name: request.id });
+      return { user: toProto(user) };
+    },
+
+    async batchGetUsers(request) {
+      const { ids } = request;
+      assertValid([
+        ids.length === 0 ? { field: 'ids', description: 'must list at least one id' } : undefined,
+        ids.length > MAX_BATCH_IDS
+          ? {
+              field: 'ids',
+              description: `must list at most ${MAX_BATCH_IDS} ids, got ${ids.length}`,
+            }
+          : undefined,
+        ...ids.map((id, i) => checkUuid(`ids[${i}]`, id)),
+      ]);
+      const unique = [...new Set(ids)];
+      const found = new Map((await store.getMany(unique)).map((user) => [user.id, user]));
+      const users: ProtoUser[] = [];
+      const notFoundIds: string[] = [];
+      for (const id of unique) {
+        const user = found.get(id);
+        if (user) users.push(toProto(user));
+        else notFoundIds.push(id);
+      }
+      return { users, notFoundIds };
+    },
+
+    async listUsers(request) {
+      const page = readPage(request);
+      const { items, nextPageToken } = nextPage(await store.list(page.after, page.size + 1), page);
+      return { users: items.map(toProto), nextPageToken };
+    },
+  };
+}
