@@ -8,6 +8,7 @@ import {
 import { protoRegistry } from './descriptors.js';
 import { createHealth, type Health } from './health.js';
 import type { Logger } from './logger.js';
+import { rejectMalformedRequests } from './malformed-request.js';
 import { createReflection } from './reflection.js';
 
 export interface GrpcServerConfig {
@@ -65,7 +66,14 @@ export function createGrpcServer(
     'grpc.keepalive_timeout_ms': 20_000,
     ...deps.options,
   });
-  for (const { definition, implementation } of [...services, health, ...reflection.services]) {
+  for (const service of services) {
+    const { definition, implementation } = rejectMalformedRequests(
+      service.definition,
+      service.implementation,
+    );
+    server.addService(definition, implementation);
+  }
+  for (const { definition, implementation } of [health, ...reflection.services]) {
     server.addService(definition, implementation);
   }
   let stopping: Promise<void> | undefined;
