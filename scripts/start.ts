@@ -91,12 +91,25 @@ const children = specs.map((spec) => {
 });
 
 let stopping = false;
+let firstSignalAt = 0;
 function stop(): void {
   for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
   stopping = true;
 }
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+/**
+ * One Ctrl-C arrives more than once: the terminal signals the whole process
+ * group and npm forwards it too. Signals within a second count as one; a
+ * later one is a second Ctrl-C, which the services take as "force exit".
+ */
+function onSignal(): void {
+  const now = Date.now();
+  if (firstSignalAt !== 0 && now - firstSignalAt < 1000) return;
+  if (firstSignalAt === 0) firstSignalAt = now;
+  else process.stdout.write('forcing exit\n');
+  stop();
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 // One service dying takes the other down: a half-running system misleads.
 for (const { spec, exited } of children) {
@@ -148,4 +161,8 @@ if (!stopping) {
 }
 
 const codes = await Promise.all(children.map((c) => c.exited));
-process.exit(codes.every((code) => code === 0) ? 0 : 1);
+const clean = codes.every((code) => code === 0);
+process.stdout.write(
+  clean ? 'both services stopped cleanly\n' : `services exited with ${codes.join(', ')}\n`,
+);
+process.exit(clean ? 0 : 1);
