@@ -7,7 +7,13 @@
 //   --user-port N      UserService port (default 50051)
 //   --product-port N   ProductService port (default 50052)
 //   --data-dir DIR     SQLite folder (default ./data)
-import { type ChildProcess, spawn } from 'node:child_process';
+//   --jaeger           also run the pinned Jaeger (.tools/bin/jaeger, built on
+//                      first use) and send both services' spans to it: UI and
+//                      query API on http://localhost:16686, OTLP on :4317
+//
+// Each service runs with the telemetry preload, as in its container, so its
+// Prometheus metrics are on :9464 (user) and :9465 (product).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,6 +31,7 @@ const { values: args } = parseArgs({
     'user-port': { type: 'string', default: '50051' },
     'product-port': { type: 'string', default: '50052' },
     'data-dir': { type: 'string', default: 'data' },
+    jaeger: { type: 'boolean', default: false },
   },
 });
 const userPort = Number(args['user-port']);
@@ -49,6 +56,10 @@ const specs: Spec[] = [
   },
 ];
 
+/** The preload that starts OpenTelemetry before the entry point loads (see its header). */
+const preload = './dist/services/shared/telemetry/register.js';
+const jaegerQuery = 'http://localhost:16686';
+
 const tty = process.stdout.isTTY === true;
 const pretty = prettyFactory({
   colorize: tty,
@@ -57,7 +68,7 @@ const pretty = prettyFactory({
   singleLine: true,
 });
 
-function pipeLines(child: ChildProcess, spec: Spec): void {
+function pipeLines(child: ChildProcess, spec: Pick<Spec, 'name' | 'color'>): void {
   const prefix = tty ? `\x1b[${spec.color}m${spec.name.padEnd(15)}\x1b[0m|` : `${spec.name} |`;
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
@@ -68,10 +79,37 @@ function pipeLines(child: ChildProcess, spec: Spec): void {
   }
 }
 
+/** Starts the pinned Jaeger (building it first if needed) and resolves once its API answers. */
+async function startJaeger(): Promise<ChildProcess> {
+  if (!existsSync(join(repo, '.tools/bin/jaeger'))) {
+    process.stdout.write('Building Jaeger into .tools/bin (the first time takes minutes)…\n');
+    execFileSync(join(repo, 'scripts/install-tools.sh'), ['jaeger'], { stdio: 'inherit' });
+  }
+  const child = spawn(
+    join(repo, '.tools/bin/jaeger'),
+    ['--config', `file:${join(repo, 'tools/jaeger/all-in-one.yaml')}`],
+    { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  pipeLines(child, { name: 'jaeger', color: 33 });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`jaeger exited with code ${child.exitCode}`);
+    if (
+      await fetch(`${jaegerQuery}/api/services`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const jaeger = args.jaeger ? await startJaeger() : undefined;
+
 const children = specs.map((spec) => {
   // Own process group: Ctrl-C reaches only this launcher, which then sends
   // each service exactly one SIGTERM, the signal Kubernetes sends.
-  const child = spawn(process.execPath, [spec.main], {
+  const child = spawn(process.execPath, ['--import', preload, spec.main], {
     cwd: repo,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,6 +117,7 @@ const children = specs.map((spec) => {
       ...process.env,
       GRPC_PORT: String(spec.port),
       DATA_DIR: resolve(args['data-dir'] ?? 'data'),
+      ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317' } : {}),
       ...spec.env,
     },
   });
@@ -149,13 +188,26 @@ if (!stopping) {
   process.stdout.write(`
   UserService     localhost:${userPort}   (grpc, plaintext, reflection on)
   ProductService  localhost:${productPort}   (grpc, plaintext, reflection on)
-
+  Metrics         http://localhost:9464/metrics (user)  http://localhost:9465/metrics (product)
+${
+  jaeger
+    ? `  Jaeger          ${jaegerQuery}  (query API; spans arrive about a second after a call)
+`
+    : ''
+}
   Try:
     ${grpcurl} -plaintext localhost:${userPort} list
     ${grpcurl} -plaintext -d '{"username":"ada","email":"ada@example.com"}' localhost:${userPort} shop.user.v1.UserService/CreateUser
     ${grpcurl} -plaintext -d '{"name":"Lamp","owner_id":"<id from above>","price":{"currency_code":"EUR","units":25}}' localhost:${productPort} shop.product.v1.ProductService/CreateProduct
     ${grpcurl} -plaintext localhost:${productPort} shop.product.v1.ProductService/ListProducts
-
+${
+  jaeger
+    ? `
+  Then its trace (the trace_id is also on the call's "rpc" log line):
+    curl -s '${jaegerQuery}/api/traces?service=product-service&limit=1' | jq '.data[0].spans[] | .operationName'
+`
+    : ''
+}
   Ctrl-C stops both.
 `);
 }
@@ -165,4 +217,10 @@ const clean = codes.every((code) => code === 0);
 process.stdout.write(
   clean ? 'both services stopped cleanly\n' : `services exited with ${codes.join(', ')}\n`,
 );
+// Jaeger last, so the services' final spans reach it on their way out.
+if (jaeger && jaeger.exitCode === null) {
+  const exited = new Promise((done) => jaeger.once('exit', done));
+  jaeger.kill('SIGTERM');
+  await exited;
+}
 process.exit(clean ? 0 : 1);

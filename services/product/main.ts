@@ -14,7 +14,7 @@ runMain({
   service: 'product-service',
   loadConfig: loadProductConfig,
   async build(config, log) {
-    const db = await openSqlClient(config.storage);
+    const db = await openSqlClient(config.storage, { log });
     // Plaintext: in the cluster the sidecars add mTLS between pods.
     const users = new UserServiceClient(config.userService.address, credentials.createInsecure());
     const owners = createOwnerDirectory(users, { timeoutMs: config.userService.timeoutMs });

@@ -1,10 +1,22 @@
-import { type CallOptions, type Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import {
+  type CallOptions,
+  type Interceptor,
+  type Metadata,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { Owner } from '../gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
 import type { CallContext } from '../shared/call-context.js';
-import { describeError } from '../shared/error-mapper.js';
+import { summarizeError } from '../shared/describe-error.js';
 import { unavailable } from '../shared/errors.js';
 import { outboundCallOptions, outboundMetadata } from '../shared/outbound.js';
+import {
+  clientMetricsInterceptor,
+  createClientRpcMetrics,
+} from '../shared/telemetry/rpc-metrics.js';
+import { inSpan } from '../shared/telemetry/tracer.js';
 
 /**
  * ProductService's view of UserService: owners by id, with the failure
@@ -37,10 +49,14 @@ type Callback<Res> = (error: ServiceError | null, response: Res) => void;
 function unary<Res>(
   start: (metadata: Metadata, options: CallOptions, callback: Callback<Res>) => void,
   context: CallContext,
-  timeoutMs: number,
+  options: { timeoutMs: number; interceptors: Interceptor[] },
 ): Promise<Res> {
+  const callOptions = {
+    ...outboundCallOptions(context, options.timeoutMs),
+    interceptors: options.interceptors,
+  };
   return new Promise((resolve, reject) =>
-    start(outboundMetadata(context), outboundCallOptions(context, timeoutMs), (error, response) =>
+    start(outboundMetadata(context), callOptions, (error, response) =>
       error ? reject(error) : resolve(response),
     ),
   );
@@ -49,49 +65,79 @@ function unary<Res>(
 const isGrpcError = (error: unknown): error is ServiceError =>
   error instanceof Error && typeof (error as ServiceError).code === 'number';
 
+/** `UNAVAILABLE`, or the error's type when it is not a gRPC status. */
+const failureOf = (error: unknown) =>
+  isGrpcError(error) ? (status[error.code] ?? String(error.code)) : (error as Error).name;
+
+/** Marks the owner-resolution span: a reader of the trace sees why the owners are missing. */
+function markDegraded(span: Span, error: unknown): void {
+  span.setAttribute('shop.owner_resolution', 'unavailable');
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: `user service failed (${failureOf(error)}): products returned without owners`,
+  });
+}
+
 export function createOwnerDirectory(
   client: UserServiceClient,
   options: OwnerDirectoryOptions,
 ): OwnerDirectory {
+  const call = {
+    timeoutMs: options.timeoutMs,
+    interceptors: [clientMetricsInterceptor(createClientRpcMetrics())],
+  };
   return {
-    async find(id, context) {
-      try {
-        const { user } = await unary<{ user?: { id: string; username: string } | undefined }>(
-          (metadata, callOptions, callback) =>
-            client.getUser({ id }, metadata, callOptions, callback),
-          context,
-          options.timeoutMs,
-        );
-        return user && { id: user.id, username: user.username };
-      } catch (error) {
-        if (isGrpcError(error) && error.code === status.NOT_FOUND) return undefined;
-        if (isGrpcError(error) && outage.has(error.code)) {
-          throw unavailable(
-            'user service is unavailable, so the owner cannot be checked; retry later',
-            'USER_SERVICE_UNAVAILABLE',
-            { cause: error, retryDelayMs: 1000 },
+    find: (id, context) =>
+      // A span of its own, so the trace shows the owner check as one step.
+      inSpan('find owner', {}, async (span) => {
+        try {
+          const { user } = await unary<{ user?: { id: string; username: string } | undefined }>(
+            (metadata, callOptions, callback) =>
+              client.getUser({ id }, metadata, callOptions, callback),
+            context,
+            call,
           );
+          span.setAttribute('shop.owner.found', user !== undefined);
+          return user && { id: user.id, username: user.username };
+        } catch (error) {
+          if (isGrpcError(error) && error.code === status.NOT_FOUND) {
+            span.setAttribute('shop.owner.found', false);
+            return undefined;
+          }
+          if (isGrpcError(error) && outage.has(error.code)) {
+            throw unavailable(
+              'user service is unavailable, so the owner cannot be checked; retry later',
+              'USER_SERVICE_UNAVAILABLE',
+              { cause: error, retryDelayMs: 1000 },
+            );
+          }
+          throw error;
         }
-        throw error;
-      }
-    },
+      }),
 
     async resolve(ids, context) {
       if (ids.length === 0) return new Map();
-      try {
-        const { users } = await unary<{ users: { id: string; username: string }[] }>(
-          (metadata, callOptions, callback) =>
-            client.batchGetUsers({ ids: [...ids] }, metadata, callOptions, callback),
-          context,
-          options.timeoutMs,
-        );
-        return new Map(users.map((user) => [user.id, { id: user.id, username: user.username }]));
-      } catch (error) {
-        // Any failure degrades the read rather than failing it: products
-        // without owner details beat no products.
-        context.log.warn({ err: describeError(error), owners: ids.length }, 'owners unresolved');
-        return undefined;
-      }
+      return inSpan('resolve owners', { 'shop.owners.requested': ids.length }, async (span) => {
+        try {
+          const { users } = await unary<{ users: { id: string; username: string }[] }>(
+            (metadata, callOptions, callback) =>
+              client.batchGetUsers({ ids: [...ids] }, metadata, callOptions, callback),
+            context,
+            call,
+          );
+          span.setAttributes({
+            'shop.owners.resolved': users.length,
+            'shop.owner_resolution': 'complete',
+          });
+          return new Map(users.map((user) => [user.id, { id: user.id, username: user.username }]));
+        } catch (error) {
+          // Any failure degrades the read rather than failing it: products
+          // without owner details beat no products.
+          markDegraded(span, error);
+          context.log.warn({ err: summarizeError(error), owners: ids.length }, 'owners unresolved');
+          return undefined;
+        }
+      });
     },
   };
 }

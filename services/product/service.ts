@@ -9,6 +9,7 @@ import { failedPrecondition, notFound } from '../shared/errors.js';
 import { createOnce } from '../shared/idempotency.js';
 import { newId } from '../shared/ids.js';
 import { nextPage, readPage } from '../shared/page-token.js';
+import { annotateActiveSpan } from '../shared/telemetry/tracer.js';
 import { assertValid, checkUuid } from '../shared/validation.js';
 import type { OwnerDirectory } from './owner-directory.js';
 import type { Product, ProductStore } from './store.js';
@@ -50,6 +51,8 @@ export function createProductService(
     context: Parameters<OwnerDirectory['resolve']>[1],
   ) {
     const resolved = await owners.resolve([...new Set(products.map((p) => p.ownerId))], context);
+    // On the server span too, so degraded answers can be searched for in Jaeger.
+    annotateActiveSpan({ 'shop.owner_resolution': resolved ? 'complete' : 'unavailable' });
     return {
       products: products.map((p) => toProto(p, resolved?.get(p.ownerId))),
       ownerResolution: resolved

@@ -1,24 +1,8 @@
 import { type StatusObject, status } from '@grpc/grpc-js';
+import { describeError, summarizeError } from './describe-error.js';
 import { ServiceError } from './errors.js';
 import type { Logger } from './logger.js';
 import { toStatusObject } from './status-details.js';
-
-/**
- * The fields of an error that are safe to log. Whole error objects are never
- * logged: driver errors carry extras (PostgreSQL's `detail`, for one) that can
- * quote personal data from the offending row.
- */
-export function describeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error };
-  const code = (error as { code?: unknown }).code;
-  return {
-    type: error.name,
-    message: error.message,
-    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-    stack: error.stack,
-    ...(error.cause === undefined ? {} : { cause: describeError(error.cause) }),
-  };
-}
 
 /** `shop.user.v1.UserService` from `/shop.user.v1.UserService/GetUser`. */
 export function serviceOfMethod(method: string): string {
@@ -33,8 +17,9 @@ export function serviceOfMethod(method: string): string {
 export function toGrpcStatus(error: unknown, method: string, log: Logger): Partial<StatusObject> {
   const domain = serviceOfMethod(method);
   if (error instanceof ServiceError) {
+    // An expected failure (a dependency down): one line with its cause, no stack.
     if (error.cause !== undefined) {
-      log.warn({ method, err: describeError(error.cause) }, error.message);
+      log.warn({ method, err: summarizeError(error.cause) }, error.message);
     }
     return toStatusObject(error.code, error.message, error.details, domain);
   }

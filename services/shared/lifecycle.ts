@@ -1,4 +1,5 @@
-import { describeError } from './error-mapper.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError, summarizeError } from './describe-error.js';
 import type { GrpcServer } from './grpc-server.js';
 import { ServingStatus } from './health.js';
 import type { Logger } from './logger.js';
@@ -6,7 +7,10 @@ import type { Logger } from './logger.js';
 export interface ServiceProcess {
   server: GrpcServer;
   log: Logger;
-  /** Resolves when dependencies (the store) are ready; health stays NOT_SERVING until then. */
+  /**
+   * Resolves when dependencies (the store) are ready; health stays
+   * NOT_SERVING until then. A rejection is logged and retried with backoff.
+   */
   ready(): Promise<void>;
   /**
    * Run after the server has drained, in order: flush telemetry, then close
@@ -18,16 +22,24 @@ export interface ServiceProcess {
 export interface RunOptions {
   signals?: readonly NodeJS.Signals[];
   exit?: (code: number) => void;
+  /** Wait before retrying a failed ready(): doubles from initialMs up to maxMs (default 500ms, 15s). */
+  readyRetry?: { initialMs: number; maxMs: number };
 }
 
 /**
  * Owns a service process's lifecycle: listen, wait until ready, serve; on the
  * first SIGTERM or SIGINT go NOT_SERVING, drain, flush and close, exit 0; on a
  * second signal cancel everything and exit 1.
+ *
+ * A dependency that is down at start (the database) is not a crash: ready()
+ * is retried with backoff while health says NOT_SERVING, so the orchestrator
+ * keeps the pod out of rotation and the log says why, one line per attempt.
  */
 export async function runService(service: ServiceProcess, options: RunOptions = {}): Promise<void> {
   const { server, log } = service;
   const exit = options.exit ?? ((code: number) => process.exit(code));
+  const retry = options.readyRetry ?? { initialMs: 500, maxMs: 15_000 };
+  const stopped = new AbortController();
   let stopping = false;
 
   async function stop(signal: string): Promise<void> {
@@ -38,6 +50,7 @@ export async function runService(service: ServiceProcess, options: RunOptions = 
       return;
     }
     stopping = true;
+    stopped.abort();
     log.info({ signal }, 'shutting down: draining calls');
     await server.shutdown();
     for (const step of service.afterDrain) {
@@ -57,7 +70,20 @@ export async function runService(service: ServiceProcess, options: RunOptions = 
 
   const port = await server.listen();
   log.info({ port }, 'listening');
-  await service.ready();
+  for (let attempt = 1, delayMs = retry.initialMs; !stopping; attempt++) {
+    try {
+      await service.ready();
+      break;
+    } catch (error) {
+      if (stopping) break;
+      log.error(
+        { attempt, retry_in_ms: delayMs, err: summarizeError(error) },
+        'not ready, retrying',
+      );
+      await sleep(delayMs, undefined, { signal: stopped.signal }).catch(() => {});
+      delayMs = Math.min(delayMs * 2, retry.maxMs);
+    }
+  }
   if (!stopping) {
     server.health.set(ServingStatus.SERVING);
     log.info({ port }, 'serving');

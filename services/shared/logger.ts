@@ -1,4 +1,6 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { describeError } from './describe-error.js';
+import { activeTraceFields } from './telemetry/trace-fields.js';
 
 export type { Logger };
 
@@ -19,7 +21,10 @@ export interface LoggerConfig {
  */
 const personalData = ['email', 'username', '*.email', '*.username', 'request.*', '*.request.*'];
 
-/** JSON lines on stdout, one object per line, ISO timestamps, level names. */
+/**
+ * JSON lines on stdout, one object per line, ISO timestamps, level names, and
+ * `trace_id`/`span_id` on every line written inside a traced call.
+ */
 export function createLogger(config: LoggerConfig): Logger {
   return pino(
     {
@@ -28,6 +33,12 @@ export function createLogger(config: LoggerConfig): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: personalData, censor: '[redacted]' },
+      mixin: activeTraceFields,
+      // Errors are logged as describeError's safe summary (callers pass one
+      // already); pino's own serializer would mangle that into "type":"Object".
+      serializers: {
+        err: (value: unknown) => (value instanceof Error ? describeError(value) : value),
+      },
       ...config.options,
     },
     config.destination,

@@ -1,7 +1,8 @@
 import { ConfigError, type Env } from './config.js';
-import { describeError } from './error-mapper.js';
+import { describeError } from './describe-error.js';
 import { runService, type ServiceProcess } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
+import { shutdownProcessTelemetry } from './telemetry/process-telemetry.js';
 
 export interface MainSpec<Config extends { logLevel: string }> {
   /** Service name for logs, e.g. `user-service`. */
@@ -27,7 +28,17 @@ export function runMain<Config extends { logLevel: string }>(spec: MainSpec<Conf
   const log = createLogger({ service: spec.service, level: config.logLevel });
   spec
     .build(config, log)
-    .then((service) => runService(service))
+    // Telemetry flushes first after the drain: the last calls' spans are all
+    // ended by then, and a store that is slow to close cannot hold them back.
+    .then((service) =>
+      runService({
+        ...service,
+        afterDrain: [
+          { name: 'flush telemetry', run: () => shutdownProcessTelemetry() },
+          ...service.afterDrain,
+        ],
+      }),
+    )
     .catch((error: unknown) => {
       log.fatal({ err: describeError(error) }, 'failed to start');
       process.exit(1);

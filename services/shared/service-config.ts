@@ -4,16 +4,46 @@ import {
   type Env,
   readChoice,
   readDuration,
+  readInteger,
   readOptionalString,
   readPort,
   readString,
 } from './config.js';
 import type { GrpcServerConfig } from './grpc-server.js';
 
+/** How a process uses its PostgreSQL connections; defaults suit a small pod. */
+export interface PostgresPoolConfig {
+  /** DATABASE_POOL_MAX: most connections one process holds open (default 5). */
+  max: number;
+  /** DATABASE_CONNECT_TIMEOUT: longest wait for a new connection (default 5s). */
+  connectTimeoutMs: number;
+  /** DATABASE_STATEMENT_TIMEOUT: the server cancels a statement running longer (default 5s). */
+  statementTimeoutMs: number;
+  /** DATABASE_IDLE_TIMEOUT: an unused connection is closed after this (default 30s). */
+  idleTimeoutMs: number;
+}
+
+export const defaultPostgresPool: Readonly<PostgresPoolConfig> = {
+  max: 5,
+  connectTimeoutMs: 5_000,
+  statementTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+};
+
 /** Where a service keeps its data. */
 export type StorageConfig =
   | { kind: 'sqlite' /** Database file. */; path: string }
-  | { kind: 'postgres' /** postgres:// connection URL, with credentials. */; url: string };
+  | {
+      kind: 'postgres';
+      /** postgres:// connection URL, with credentials. */
+      url: string;
+      /** Schema for the service's tables and migration ledger. Default: the server's search_path. */
+      schema?: string;
+      /** Default: defaultPostgresPool. */
+      pool?: PostgresPoolConfig;
+      /** Shown in pg_stat_activity, e.g. `user-service`. */
+      applicationName?: string;
+    };
 
 /** What every service process reads from its environment. */
 export interface ServiceConfig {
@@ -29,6 +59,10 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
  * GRPC_PORT     port to bind (default: the service's, 50051 or 50052)
  * SHUTDOWN_GRACE  time in-flight calls get to finish on SIGTERM (default 10s)
  * DATABASE_URL  postgres://… to use PostgreSQL; unset for SQLite
+ * DATABASE_SCHEMA  PostgreSQL schema of this service (default: the service name with
+ *               '_' for '-', e.g. user_service), so services sharing one database stay apart
+ * DATABASE_POOL_MAX, DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT,
+ * DATABASE_IDLE_TIMEOUT  PostgreSQL pool settings (see PostgresPoolConfig)
  * DATA_DIR      folder for the SQLite file <service>.sqlite (default ./data)
  * LOG_LEVEL     fatal|error|warn|info|debug|trace|silent (default info)
  */
@@ -45,8 +79,36 @@ export function readServiceConfig(env: Env, service: string, defaultPort: number
       shutdownGraceMs: readDuration(env, 'SHUTDOWN_GRACE', 10_000, { minMs: 0, maxMs: 600_000 }),
     },
     storage: databaseUrl
-      ? { kind: 'postgres', url: databaseUrl }
+      ? readPostgresConfig(env, service, databaseUrl)
       : { kind: 'sqlite', path: join(readString(env, 'DATA_DIR', 'data'), `${service}.sqlite`) },
     logLevel: readChoice(env, 'LOG_LEVEL', 'info', logLevels),
+  };
+}
+
+function readPostgresConfig(env: Env, service: string, url: string): StorageConfig {
+  const schema = readString(env, 'DATABASE_SCHEMA', service.replaceAll('-', '_'));
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError(
+      `DATABASE_SCHEMA: expected lower-case letters, digits and '_' (at most 63), got ${JSON.stringify(schema)}`,
+    );
+  }
+  const d = defaultPostgresPool;
+  const timeout = { minMs: 1, maxMs: 3_600_000 };
+  return {
+    kind: 'postgres',
+    url,
+    schema,
+    pool: {
+      max: readInteger(env, 'DATABASE_POOL_MAX', d.max, { min: 1, max: 1000 }),
+      connectTimeoutMs: readDuration(env, 'DATABASE_CONNECT_TIMEOUT', d.connectTimeoutMs, timeout),
+      statementTimeoutMs: readDuration(
+        env,
+        'DATABASE_STATEMENT_TIMEOUT',
+        d.statementTimeoutMs,
+        timeout,
+      ),
+      idleTimeoutMs: readDuration(env, 'DATABASE_IDLE_TIMEOUT', d.idleTimeoutMs, timeout),
+    },
+    applicationName: service,
   };
 }

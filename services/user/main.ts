@@ -11,7 +11,7 @@ runMain({
   service: 'user-service',
   loadConfig: loadUserConfig,
   async build(config, log) {
-    const db = await openSqlClient(config.storage);
+    const db = await openSqlClient(config.storage, { log });
     const server = createUserServer(config.server, { store: createSqlUserStore(db), log });
     return {
       server,

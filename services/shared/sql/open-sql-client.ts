@@ -1,13 +1,23 @@
+import type { Logger } from '../logger.js';
 import type { StorageConfig } from '../service-config.js';
 import type { SqlClient } from './sql-client.js';
 import { createSqliteClient } from './sqlite-client.js';
 
-/** The SqlClient a service's storage configuration asks for. */
-export async function openSqlClient(storage: StorageConfig): Promise<SqlClient> {
+/**
+ * The SqlClient a service's storage configuration asks for. Nothing connects
+ * yet: PostgreSQL connections open on first use, SQLite opens its file.
+ */
+export async function openSqlClient(
+  storage: StorageConfig,
+  deps: { log?: Logger } = {},
+): Promise<SqlClient> {
   switch (storage.kind) {
     case 'sqlite':
       return createSqliteClient(storage.path);
-    case 'postgres':
-      throw new Error('PostgreSQL storage is not available yet');
+    case 'postgres': {
+      // Loaded only when used, so SQLite deployments never load pg.
+      const { createPostgresClient } = await import('./postgres-client.js');
+      return createPostgresClient({ ...storage, ...deps });
+    }
   }
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UniqueViolationError } from '../store-errors.js';
+import { inQuerySpan } from '../telemetry/query-span.js';
 import { type Migration, migrationSql, type SqlClient, type SqlValue } from './sql-client.js';
 
 /**
@@ -34,7 +35,7 @@ export function createSqliteClient(path: string): SqlClient {
   return {
     dialect: 'sqlite',
     async query<Row extends object>(sql: string, params: readonly SqlValue[] = []) {
-      return run<Row>(sql, params);
+      return inQuerySpan('sqlite', sql, () => run<Row>(sql, params));
     },
     async migrate(migrations: readonly Migration[]) {
       db.exec(

@@ -1,0 +1,44 @@
+import { ConfigError, type Env } from '../config.js';
+import { summarizeError } from '../describe-error.js';
+import { createLogger } from '../logger.js';
+import type { StorageConfig } from '../service-config.js';
+import { openSqlClient } from './open-sql-client.js';
+import type { Migration } from './sql-client.js';
+
+export interface MigrateSpec {
+  /** Service name for logs, e.g. `user-service`. */
+  service: string;
+  /** The service's own config reader, so the command uses exactly the database the service would. */
+  loadConfig(env: Env): { storage: StorageConfig; logLevel: string };
+  migrations: readonly Migration[];
+}
+
+/**
+ * The body of a service's migrate.ts: apply pending migrations and exit, for
+ * teams that migrate before deploying (a Job, a CI step). Exit code 0 when the
+ * schema is up to date, 1 with one log line saying why when it is not. One
+ * attempt: the Job's own retry policy decides whether to try again.
+ */
+export function migrateMain(spec: MigrateSpec): void {
+  let config: ReturnType<MigrateSpec['loadConfig']>;
+  try {
+    config = spec.loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${spec.service} migrate: invalid configuration: ${error.message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger({ service: spec.service, level: config.logLevel });
+  void (async () => {
+    const db = await openSqlClient(config.storage, { log });
+    try {
+      const applied = await db.migrate(spec.migrations);
+      log.info({ applied, dialect: db.dialect }, 'schema up to date');
+    } catch (error) {
+      log.fatal({ err: summarizeError(error) }, 'migration failed');
+      process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  })();
+}
