@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/.tools/bin"
 mkdir -p "$bin"
+# One build at a time: parallel test runs would otherwise build the same tool at once.
+exec 9>"$bin/.lock"
+flock 9
 
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then

@@ -1,0 +1,506 @@
+// Checks no validator does for us, over rendered objects. Each returns the
+// problems it finds (empty when all is well), so a failing test says all of
+// them at once, and the canary test can run the same checks on a copy.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
+import { parse } from 'yaml';
+import { PRODUCT_SERVICE_PORT } from '../../services/product/config.js';
+import { protoRegistry } from '../../services/shared/descriptors.js';
+import { USER_SERVICE_PORT } from '../../services/user/config.js';
+import { get, type K8sObject, labels, list, ofKind, repoRoot, selects, text } from './manifests.js';
+import {
+  type Destination,
+  effectiveRoutes,
+  headerVariants,
+  ownRoutes,
+  retryAttempts,
+  rootVirtualServices,
+  routeFor,
+  vsKey,
+} from './routes.js';
+
+export interface Rpc {
+  path: string;
+  service: string;
+  method: string;
+  idempotency: MethodOptions_IdempotencyLevel;
+}
+
+/** Every RPC in proto/, from the descriptor set the services are built from. */
+export function rpcs(): Rpc[] {
+  const out: Rpc[] = [];
+  for (const type of protoRegistry()) {
+    if (type.kind !== 'service') continue;
+    for (const method of type.methods) {
+      out.push({
+        path: `/${type.typeName}/${method.name}`,
+        service: type.typeName,
+        method: method.name,
+        idempotency: method.idempotency,
+      });
+    }
+  }
+  return out;
+}
+
+const safeToRetry = (rpc: Rpc) =>
+  rpc.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS ||
+  rpc.idempotency === MethodOptions_IdempotencyLevel.IDEMPOTENT;
+
+/** Each service's gRPC port, from the defaults its config.ts exports. */
+export const grpcPorts: Record<string, number> = {
+  'user-service': USER_SERVICE_PORT,
+  'product-service': PRODUCT_SERVICE_PORT,
+};
+
+function pathsOf(rule: unknown, key: 'paths' | 'notPaths'): string[] {
+  return list(rule, 'to').flatMap((to) => list(to, 'operation', key).map(String));
+}
+
+export function authorizationPathProblems(objects: readonly K8sObject[]): string[] {
+  const known = new Set(rpcs().map((rpc) => rpc.path));
+  const problems: string[] = [];
+  for (const policy of ofKind(objects, 'AuthorizationPolicy')) {
+    for (const rule of list(policy, 'spec', 'rules')) {
+      for (const path of [...pathsOf(rule, 'paths'), ...pathsOf(rule, 'notPaths')]) {
+        if (!known.has(path)) {
+          problems.push(`AuthorizationPolicy ${policy.metadata.name}: ${path} is not an RPC`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** Workload pod templates (from Deployments) in a namespace. */
+function podTemplates(objects: readonly K8sObject[], namespace: string) {
+  return ofKind(objects, 'Deployment')
+    .filter((d) => d.metadata.namespace === namespace)
+    .map((d) => ({
+      name: d.metadata.name,
+      labels: labels(d, 'spec', 'template', 'metadata', 'labels'),
+    }));
+}
+
+export function authorizationTargetProblems(
+  objects: readonly K8sObject[],
+  cluster: readonly K8sObject[],
+): string[] {
+  const problems: string[] = [];
+  const accounts = new Set(
+    [...objects, ...cluster]
+      .filter((o) => o.kind === 'ServiceAccount')
+      .map((sa) => `cluster.local/ns/${sa.metadata.namespace}/sa/${sa.metadata.name}`),
+  );
+  for (const policy of ofKind(objects, 'AuthorizationPolicy')) {
+    const selector = labels(policy, 'spec', 'selector', 'matchLabels');
+    const namespace = policy.metadata.namespace ?? 'default';
+    if (
+      Object.keys(selector).length > 0 &&
+      !podTemplates(objects, namespace).some((pod) => selects(selector, pod.labels))
+    ) {
+      problems.push(`AuthorizationPolicy ${policy.metadata.name} selects no Deployment's pods`);
+    }
+    for (const rule of list(policy, 'spec', 'rules')) {
+      for (const from of list(rule, 'from')) {
+        for (const principal of list(from, 'source', 'principals').map(String)) {
+          if (!accounts.has(principal)) {
+            problems.push(
+              `AuthorizationPolicy ${policy.metadata.name}: no ServiceAccount for ${principal}`,
+            );
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** Paths an AuthorizationPolicy lets `principal` call on the workloads labelled `app`. */
+export function allowedPaths(objects: readonly K8sObject[], app: string, principal: string) {
+  const paths = new Set<string>();
+  for (const policy of ofKind(objects, 'AuthorizationPolicy')) {
+    if (labels(policy, 'spec', 'selector', 'matchLabels').app !== app) continue;
+    if ((text(policy, 'spec', 'action') ?? 'ALLOW') !== 'ALLOW') continue;
+    for (const rule of list(policy, 'spec', 'rules')) {
+      const principals = list(rule, 'from').flatMap((f) => list(f, 'source', 'principals'));
+      if (principals.includes(principal)) for (const p of pathsOf(rule, 'paths')) paths.add(p);
+    }
+  }
+  return paths;
+}
+
+/**
+ * No route that retries (explicitly, or by Istio's default when `retries` is
+ * absent) can be taken by an RPC whose proto does not mark it safe to retry.
+ */
+export function retryProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const root of rootVirtualServices(objects)) {
+    const routes = effectiveRoutes(root, objects);
+    for (const headers of headerVariants(routes)) {
+      for (const rpc of rpcs()) {
+        const route = routeFor(routes, { path: rpc.path, headers });
+        if (!route || retryAttempts(route) === 0 || safeToRetry(rpc)) continue;
+        problems.push(
+          `${vsKey(root)} route ${route.source}:${route.name} retries ${rpc.path} ` +
+            `(${JSON.stringify(headers)}), which proto/ does not mark safe to retry`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Every route has a timeout; every call to a host the mesh routes matches some route. */
+export function routeCoverageProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const vs of ofKind(objects, 'VirtualService')) {
+    for (const route of ownRoutes(vs)) {
+      if (route.destinations.length > 0 && !route.timeout) {
+        problems.push(`${vsKey(vs)} route ${route.name} has no timeout`);
+      }
+    }
+  }
+  for (const root of rootVirtualServices(objects)) {
+    if (list(root, 'spec', 'gateways').length > 0) continue; // gateways route only what they expose
+    const routes = effectiveRoutes(root, objects);
+    for (const rpc of rpcs()) {
+      if (!routeFor(routes, { path: rpc.path, headers: {} })) {
+        problems.push(`${vsKey(root)} has no route for ${rpc.path} (the caller would get 404)`);
+      }
+    }
+  }
+  return problems;
+}
+
+function serviceFor(objects: readonly K8sObject[], host: string): K8sObject | undefined {
+  return ofKind(objects, 'Service').find(
+    (s) => `${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local` === host,
+  );
+}
+
+function allDestinations(objects: readonly K8sObject[]): { vs: string; dest: Destination }[] {
+  return ofKind(objects, 'VirtualService').flatMap((vs) =>
+    ownRoutes(vs).flatMap((route) => route.destinations.map((dest) => ({ vs: vsKey(vs), dest }))),
+  );
+}
+
+/**
+ * Route destinations name Services that exist, on ports they have; subsets
+ * exist in the host's DestinationRule and select pods of Deployments that
+ * exist (through the Service's selector too).
+ */
+export function destinationProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const { vs, dest } of allDestinations(objects)) {
+    const service = serviceFor(objects, dest.host);
+    if (!service) {
+      problems.push(`${vs}: no Service for host ${dest.host} (use the FQDN)`);
+      continue;
+    }
+    const ports = list(service, 'spec', 'ports').map((p) => get(p, 'port'));
+    if (dest.port !== undefined && !ports.includes(dest.port)) {
+      problems.push(`${vs}: ${dest.host} has no port ${dest.port}`);
+    }
+    if (dest.subset === undefined) continue;
+    const rule = ofKind(objects, 'DestinationRule').find(
+      (dr) => text(dr, 'spec', 'host') === dest.host,
+    );
+    const subset = list(rule, 'spec', 'subsets').find((s) => text(s, 'name') === dest.subset);
+    if (!subset) {
+      problems.push(`${vs}: subset ${dest.subset} of ${dest.host} is not in a DestinationRule`);
+    }
+  }
+  for (const rule of ofKind(objects, 'DestinationRule')) {
+    const host = text(rule, 'spec', 'host') ?? '';
+    const service = serviceFor(objects, host);
+    if (!service) {
+      problems.push(`DestinationRule ${rule.metadata.name}: no Service for ${host}`);
+      continue;
+    }
+    const selector = labels(service, 'spec', 'selector');
+    for (const subset of list(rule, 'spec', 'subsets')) {
+      const wanted = { ...selector, ...labels(subset, 'labels') };
+      const pods = podTemplates(objects, service.metadata.namespace ?? 'default').filter((pod) =>
+        selects(wanted, pod.labels),
+      );
+      if (pods.length === 0) {
+        problems.push(
+          `DestinationRule ${rule.metadata.name}: subset ${text(subset, 'name')} ` +
+            `(${JSON.stringify(wanted)}) selects no Deployment`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Weighted routes add up to 100, and all of one host's weighted routes split alike. */
+export function weightProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const splits = new Map<string, string>();
+  for (const vs of ofKind(objects, 'VirtualService')) {
+    for (const route of ownRoutes(vs)) {
+      if (route.destinations.length < 2) continue;
+      const total = route.destinations.reduce((sum, d) => sum + (d.weight ?? 0), 0);
+      if (total !== 100)
+        problems.push(`${vsKey(vs)} route ${route.name}: weights add up to ${total}`);
+      const host = route.destinations[0]?.host ?? '';
+      const split = JSON.stringify(route.destinations.map((d) => [d.subset, d.weight]));
+      const seen = splits.get(host);
+      if (seen !== undefined && seen !== split) {
+        problems.push(`${vsKey(vs)} route ${route.name} splits ${host} ${split}, another ${seen}`);
+      }
+      splits.set(host, split);
+    }
+  }
+  return problems;
+}
+
+function containers(deployment: K8sObject): unknown[] {
+  return list(deployment, 'spec', 'template', 'spec', 'containers');
+}
+
+function envValue(container: unknown, name: string): string | undefined {
+  const entry = list(container, 'env').find((e) => text(e, 'name') === name);
+  return text(entry, 'value');
+}
+
+/** The shop's workloads: Deployments whose `app` label names one of our services. */
+export function shopDeployments(objects: readonly K8sObject[]): K8sObject[] {
+  return ofKind(objects, 'Deployment').filter(
+    (d) => grpcPorts[d.metadata.labels?.app ?? ''] !== undefined,
+  );
+}
+
+/**
+ * Container, probe, Service and route ports agree with each service's port
+ * (USER_SERVICE_PORT / PRODUCT_SERVICE_PORT), and so does every address
+ * pointing at UserService.
+ */
+export function portProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const metricsPort = ofKind(objects, 'ConfigMap')
+    .map((cm) => text(cm, 'data', 'METRICS_PORT'))
+    .find((p) => p !== undefined);
+  for (const deployment of shopDeployments(objects)) {
+    const app = deployment.metadata.labels?.app ?? '';
+    const port = grpcPorts[app];
+    const name = deployment.metadata.name;
+    const container = containers(deployment)[0];
+    const ports = list(container, 'ports');
+    const grpc = ports.find((p) => text(p, 'name') === 'grpc');
+    if (get(grpc, 'containerPort') !== port) {
+      problems.push(`${name}: container port grpc is ${get(grpc, 'containerPort')}, not ${port}`);
+    }
+    const configured = envValue(container, 'GRPC_PORT');
+    if (configured !== undefined && Number(configured) !== port) {
+      problems.push(`${name}: GRPC_PORT ${configured} is not the container port ${port}`);
+    }
+    for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+      const probePort = get(container, probe, 'grpc', 'port');
+      if (probePort !== port)
+        problems.push(`${name}: ${probe} checks port ${probePort}, not ${port}`);
+    }
+    const metrics = ports.find((p) => text(p, 'name') === 'http-metrics');
+    const annotation = text(
+      deployment,
+      'spec',
+      'template',
+      'metadata',
+      'annotations',
+      'prometheus.io/port',
+    );
+    if (String(get(metrics, 'containerPort')) !== metricsPort || annotation !== metricsPort) {
+      problems.push(
+        `${name}: metrics port ${get(metrics, 'containerPort')} / annotation ${annotation} ` +
+          `differ from METRICS_PORT ${metricsPort}`,
+      );
+    }
+    const userAddress = envValue(container, 'USER_SERVICE_ADDRESS');
+    if (userAddress !== undefined && userAddress !== `user-service:${USER_SERVICE_PORT}`) {
+      problems.push(
+        `${name}: USER_SERVICE_ADDRESS ${userAddress} is not user-service:${USER_SERVICE_PORT}`,
+      );
+    }
+  }
+  for (const service of ofKind(objects, 'Service')) {
+    const port = grpcPorts[service.metadata.name];
+    if (port === undefined) continue;
+    const grpc = list(service, 'spec', 'ports').find((p) => text(p, 'name') === 'grpc');
+    if (!grpc || get(grpc, 'port') !== port || text(grpc, 'appProtocol') !== 'grpc') {
+      problems.push(`Service ${service.metadata.name}: needs port grpc ${port}, appProtocol grpc`);
+    }
+    if (text(grpc, 'targetPort') !== 'grpc') {
+      problems.push(`Service ${service.metadata.name}: targetPort must be the named port grpc`);
+    }
+  }
+  return problems;
+}
+
+/** Go duration ("10s", "1.5m", "500ms") in seconds. */
+export function seconds(duration: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(duration);
+  if (!match) throw new Error(`not a duration: ${duration}`);
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+/** Time the app needs after SIGTERM beyond SHUTDOWN_GRACE: flush telemetry, close the store. */
+export const flushAllowanceSeconds = 5;
+
+/**
+ * Shutdown fits: preStop pause, then SHUTDOWN_GRACE for calls in flight, then
+ * flushing; the sidecar drains at least that long, and the grace period
+ * covers the sidecar.
+ */
+export function shutdownProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const deployment of shopDeployments(objects)) {
+    const name = deployment.metadata.name;
+    const pod = get(deployment, 'spec', 'template', 'spec');
+    const container = containers(deployment)[0];
+    const preStop = Number(get(container, 'lifecycle', 'preStop', 'sleep', 'seconds') ?? 0);
+    const grace = seconds(envValue(container, 'SHUTDOWN_GRACE') ?? '10s');
+    const proxyConfig = parse(
+      text(deployment, 'spec', 'template', 'metadata', 'annotations', 'proxy.istio.io/config') ??
+        '{}',
+    ) as unknown;
+    const drain = seconds(text(proxyConfig, 'terminationDrainDuration') ?? '5s');
+    const period = Number(get(pod, 'terminationGracePeriodSeconds') ?? 30);
+    const app = preStop + grace + flushAllowanceSeconds;
+    if (preStop <= 0) problems.push(`${name}: no preStop pause before SIGTERM`);
+    if (drain < app) {
+      problems.push(`${name}: sidecar drains ${drain}s but the app needs ${app}s to stop`);
+    }
+    if (period <= drain) {
+      problems.push(`${name}: terminationGracePeriodSeconds ${period} ≤ sidecar drain ${drain}s`);
+    }
+  }
+  return problems;
+}
+
+/** Pod hardening and resources the issue asks for, on every container we ship. */
+export function podSecurityProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const deployment of ofKind(objects, 'Deployment')) {
+    const name = deployment.metadata.name;
+    const pod = get(deployment, 'spec', 'template', 'spec');
+    if (get(pod, 'securityContext', 'seccompProfile', 'type') !== 'RuntimeDefault') {
+      problems.push(`${name}: seccompProfile is not RuntimeDefault`);
+    }
+    for (const container of containers(deployment)) {
+      const c = `${name}/${text(container, 'name')}`;
+      const sc = get(container, 'securityContext');
+      if (get(sc, 'runAsNonRoot') !== true) problems.push(`${c}: runAsNonRoot is not true`);
+      if (get(sc, 'readOnlyRootFilesystem') !== true)
+        problems.push(`${c}: root filesystem writable`);
+      if (get(sc, 'allowPrivilegeEscalation') !== false)
+        problems.push(`${c}: privilege escalation`);
+      if (!list(sc, 'capabilities', 'drop').includes('ALL'))
+        problems.push(`${c}: keeps capabilities`);
+      for (const kind of ['requests', 'limits']) {
+        for (const resource of ['cpu', 'memory']) {
+          if (get(container, 'resources', kind, resource) === undefined) {
+            problems.push(`${c}: no ${resource} ${kind}`);
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** Each shop workload has a ServiceAccount of its own, a PDB, and (where it scales) an HPA. */
+export function workloadProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const hpas = ofKind(objects, 'HorizontalPodAutoscaler');
+  for (const deployment of shopDeployments(objects)) {
+    const name = deployment.metadata.name;
+    const app = deployment.metadata.labels?.app ?? '';
+    const podLabels = labels(deployment, 'spec', 'template', 'metadata', 'labels');
+    if (!podLabels.app || !podLabels.version)
+      problems.push(`${name}: pods need app and version labels`);
+    if (text(deployment, 'spec', 'template', 'spec', 'serviceAccountName') !== app) {
+      problems.push(`${name}: runs as ServiceAccount other than ${app}`);
+    }
+    if (
+      !ofKind(objects, 'PodDisruptionBudget').some((pdb) =>
+        selects(labels(pdb, 'spec', 'selector', 'matchLabels'), podLabels),
+      )
+    ) {
+      problems.push(`${name}: no PodDisruptionBudget`);
+    }
+    const scaled = hpas.some((hpa) => text(hpa, 'spec', 'scaleTargetRef', 'name') === name);
+    const fixed = get(deployment, 'spec', 'replicas') !== undefined;
+    if (!scaled && !fixed) problems.push(`${name}: neither autoscaled nor given replicas`);
+    if (scaled && fixed) problems.push(`${name}: replicas would fight the HorizontalPodAutoscaler`);
+  }
+  for (const namespace of ofKind(objects, 'Namespace')) {
+    const hasShop = shopDeployments(objects).some(
+      (d) => d.metadata.namespace === namespace.metadata.name,
+    );
+    if (hasShop && namespace.metadata.labels?.['istio-injection'] !== 'enabled') {
+      problems.push(`Namespace ${namespace.metadata.name} is not labelled for sidecar injection`);
+    }
+  }
+  return problems;
+}
+
+/** UserService methods that ProductService's code calls (owner resolution). */
+export function userMethodsProductCalls(): string[] {
+  const dir = join(repoRoot, 'services/product');
+  const source = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
+  return rpcs()
+    .filter((rpc) => rpc.service === 'shop.user.v1.UserService')
+    .filter((rpc) => source.includes(`.${rpc.method[0]?.toLowerCase()}${rpc.method.slice(1)}(`))
+    .map((rpc) => rpc.path);
+}
+
+/**
+ * What `istioctl analyze` checks only against a live cluster: each Gateway's
+ * selector matches the installed ingress gateway's pods, and that gateway's
+ * Service exposes every server port.
+ */
+export function gatewayProblems(
+  objects: readonly K8sObject[],
+  cluster: readonly K8sObject[],
+): string[] {
+  const problems: string[] = [];
+  for (const gateway of ofKind(objects, 'Gateway')) {
+    const selector = labels(gateway, 'spec', 'selector');
+    const pods = ofKind(cluster, 'Deployment').filter((d) =>
+      selects(selector, labels(d, 'spec', 'template', 'metadata', 'labels')),
+    );
+    if (pods.length === 0) {
+      problems.push(
+        `Gateway ${gateway.metadata.name}: no installed gateway has ${JSON.stringify(selector)}`,
+      );
+      continue;
+    }
+    const ports = ofKind(cluster, 'Service')
+      .filter((s) =>
+        pods.some((d) =>
+          selects(
+            labels(s, 'spec', 'selector'),
+            labels(d, 'spec', 'template', 'metadata', 'labels'),
+          ),
+        ),
+      )
+      .flatMap((s) => list(s, 'spec', 'ports').map((p) => get(p, 'port')));
+    for (const server of list(gateway, 'spec', 'servers')) {
+      const port = get(server, 'port', 'number');
+      if (!ports.includes(port)) {
+        problems.push(
+          `Gateway ${gateway.metadata.name}: the ingress gateway Service has no port ${port}`,
+        );
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,121 @@
+// Every overlay renders with kubectl kustomize, and what it renders passes
+// strict schema validation (Kubernetes 1.32 and Istio's CRDs), `istioctl
+// analyze --use-kube=false` and `istioctl validate` with zero findings. The
+// last block proves each validator does catch a mistake, so a clean result
+// means something.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ofKind, overlayNames, type Rendered, renderOverlay } from './manifests.js';
+import { istioInstall } from './tools.js';
+import {
+  buildSchemas,
+  istioctlAnalyze,
+  istioctlValidate,
+  kubeconform,
+  validateYaml,
+} from './validators.js';
+
+let work: string;
+let schemas: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'k8s-manifests-'));
+  schemas = buildSchemas(join(work, 'schemas'));
+}, 120_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+it('has a local and a production overlay', () => {
+  expect(overlayNames()).toEqual(expect.arrayContaining(['local', 'production']));
+});
+
+describe.each(overlayNames())('overlay %s', (overlay) => {
+  let rendered: Rendered;
+
+  beforeAll(() => {
+    rendered = renderOverlay(overlay);
+  });
+
+  it('renders the services, their mesh policy and the mesh-wide tracing', () => {
+    const kinds = new Set(rendered.objects.map((o) => o.kind));
+    for (const kind of [
+      'Namespace',
+      'ServiceAccount',
+      'Service',
+      'Deployment',
+      'PodDisruptionBudget',
+      'PeerAuthentication',
+      'AuthorizationPolicy',
+      'DestinationRule',
+      'VirtualService',
+      'Gateway',
+      'Telemetry',
+    ]) {
+      expect(kinds, kind).toContain(kind);
+    }
+    for (const object of rendered.objects) {
+      if (object.kind !== 'Namespace')
+        expect(object.metadata.namespace, object.metadata.name).toBeTruthy();
+    }
+  });
+
+  it('passes every validator with zero findings', () => {
+    expect(validateYaml(rendered.yaml, join(work, overlay), schemas)).toEqual([]);
+  });
+});
+
+describe('the validators', () => {
+  let base: Rendered;
+  let dir: string;
+
+  beforeAll(() => {
+    base = renderOverlay('local');
+    dir = join(work, 'broken');
+  });
+
+  /** The local overlay with one edit, written to a file. */
+  function broken(edit: (yaml: string) => string): string {
+    const yaml = edit(base.yaml);
+    expect(yaml).not.toBe(base.yaml);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, yaml);
+    return file;
+  }
+
+  it('kubeconform rejects a misspelled Kubernetes field and a misspelled Istio field', () => {
+    const file = broken((y) =>
+      y
+        .replace('revisionHistoryLimit:', 'revisionHistoryLimt:')
+        .replace('perTryTimeout:', 'perTryTimout:'),
+    );
+    const problems = kubeconform(file, schemas).join('\n');
+    expect(problems).toContain("'revisionHistoryLimt' not allowed");
+    expect(problems).toContain("'perTryTimout' not allowed");
+  });
+
+  it('kubeconform rejects a field newer than Kubernetes 1.32 (lifecycle.stopSignal, 1.33)', () => {
+    const file = broken((y) =>
+      y.replace('lifecycle:\n', 'lifecycle:\n          stopSignal: SIGTERM\n'),
+    );
+    expect(kubeconform(file, schemas).join('\n')).toContain("'stopSignal' not allowed");
+  });
+
+  it('istioctl analyze reports a route to a subset no DestinationRule defines', () => {
+    const file = broken((y) => y.replace('subset: canary', 'subset: preview'));
+    expect(istioctlAnalyze(file, dir).join('\n')).toContain('IST0101');
+  });
+
+  it('istioctl validate reports a Deployment without a version label', () => {
+    const file = broken((y) => y.replaceAll(/version: v1$/gm, 'track: v1'));
+    expect(istioctlValidate(file).join('\n')).toContain(
+      'may not provide Istio metrics and telemetry labels',
+    );
+  });
+
+  it('the Istio CRDs come from the pinned istioctl', () => {
+    expect(ofKind(istioInstall().objects, 'CustomResourceDefinition').length).toBeGreaterThan(10);
+  });
+});

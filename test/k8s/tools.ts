@@ -1,0 +1,56 @@
+// The pinned validators (tools/istioctl, tools/kubeconform), built into
+// .tools/bin by scripts/install-tools.sh from the test global setup.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { get, parseObjects, type Rendered, repoRoot } from './manifests.js';
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function toolPath(name: 'istioctl' | 'kubeconform'): string {
+  const path = join(repoRoot, '.tools/bin', name);
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: run scripts/install-tools.sh ${name} (it pins the build)`);
+  }
+  return path;
+}
+
+export function run(command: string, args: readonly string[], cwd = repoRoot): Run {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export const istioInstallFile = join(repoRoot, 'mesh/istio-install.yaml');
+
+let install: Rendered | undefined;
+
+/**
+ * What `istioctl install -f mesh/istio-install.yaml` would apply: Istio's CRDs,
+ * istiod and the ingress gateway, rendered offline by the pinned istioctl.
+ */
+export function istioInstall(): Rendered {
+  if (!install) {
+    const result = run(toolPath('istioctl'), ['manifest', 'generate', '-f', istioInstallFile]);
+    if (result.status !== 0) throw new Error(`istioctl manifest generate: ${result.stderr}`);
+    install = { yaml: result.stdout, objects: parseObjects(result.stdout) };
+  }
+  return install;
+}
+
+/** The install file's `meshConfig`, as a file for `istioctl analyze --meshConfigFile`. */
+export function writeMeshConfig(file: string): string {
+  const operator = parse(readFileSync(istioInstallFile, 'utf8')) as unknown;
+  writeFileSync(file, stringify(get(operator, 'spec', 'meshConfig')));
+  return file;
+}

@@ -1,0 +1,106 @@
+// Runs the pinned validators over a rendered YAML stream and returns what
+// they report, one line per finding (empty when they find nothing).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  goModuleDir,
+  kubernetesModule,
+  schemaLocation,
+  writeCrdSchemas,
+  writeKubernetesSchemas,
+} from './json-schemas.js';
+import { isObject, ofKind, text } from './manifests.js';
+import { istioInstall, run, toolPath, writeMeshConfig } from './tools.js';
+
+/** Builds kubeconform's schemas into `dir` (about a second) and returns `dir`. */
+export function buildSchemas(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const swagger = join(goModuleDir(kubernetesModule), 'api/openapi-spec/swagger.json');
+  const kinds = writeKubernetesSchemas(swagger, dir);
+  const crds = writeCrdSchemas(ofKind(istioInstall().objects, 'CustomResourceDefinition'), dir);
+  if (kinds < 100 || crds < 10)
+    throw new Error(`only ${kinds} Kubernetes and ${crds} Istio schemas`);
+  return dir;
+}
+
+/**
+ * kubeconform in strict mode: every object must have a schema (none is
+ * skipped) and match it, unknown fields included.
+ */
+export function kubeconform(file: string, schemas: string): string[] {
+  const result = run(toolPath('kubeconform'), [
+    '-strict',
+    '-summary',
+    '-output',
+    'json',
+    '-schema-location',
+    schemaLocation(schemas),
+    file,
+  ]);
+  const report = JSON.parse(result.stdout) as {
+    resources: { kind: string; name: string; status: string; msg: string }[];
+    summary: { valid: number; invalid: number; errors: number; skipped: number };
+  };
+  const problems = report.resources.map((r) => `${r.kind} ${r.name}: ${r.status} ${r.msg}`);
+  if (report.summary.skipped > 0) problems.push(`${report.summary.skipped} objects skipped`);
+  if (report.summary.valid === 0) problems.push('kubeconform validated nothing');
+  if (result.status !== 0 && problems.length === 0) problems.push(result.stderr);
+  return problems;
+}
+
+/**
+ * `istioctl analyze --use-kube=false` over every namespace (without
+ * --all-namespaces it looks at `default` only, and finds nothing), with the
+ * mesh config from mesh/istio-install.yaml, failing on Info and up.
+ */
+export function istioctlAnalyze(file: string, workDir: string): string[] {
+  const meshConfig = writeMeshConfig(join(workDir, 'mesh-config.yaml'));
+  const result = run(toolPath('istioctl'), [
+    'analyze',
+    '--use-kube=false',
+    '--all-namespaces',
+    '--meshConfigFile',
+    meshConfig,
+    '--failure-threshold',
+    'Info',
+    '--output',
+    'json',
+    file,
+  ]);
+  const messages = JSON.parse(result.stdout || '[]') as unknown[];
+  const problems = messages.map((m) =>
+    isObject(m)
+      ? `${text(m, 'code')} ${text(m, 'level')} ${text(m, 'origin')}: ${text(m, 'message')}`
+      : String(m),
+  );
+  if (result.status !== 0 && problems.length === 0) problems.push(result.stderr.trim());
+  return problems;
+}
+
+/**
+ * `istioctl validate`: Istio's own validation of its resources (stricter
+ * than the CRD schemas) and its checks on Deployments and Services (app and
+ * version labels, port names). It prints warnings but exits 0, so anything
+ * but the "is valid" line counts.
+ */
+export function istioctlValidate(file: string): string[] {
+  const result = run(toolPath('istioctl'), ['validate', '-f', file]);
+  const lines = `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== `"${file}" is valid`);
+  if (result.status !== 0 && lines.length === 0) lines.push(`exit ${result.status}`);
+  return lines;
+}
+
+/** Writes `yaml` to `workDir` and runs every validator on it. */
+export function validateYaml(yaml: string, workDir: string, schemas: string): string[] {
+  mkdirSync(workDir, { recursive: true });
+  const file = join(workDir, 'rendered.yaml');
+  writeFileSync(file, yaml);
+  return [
+    ...kubeconform(file, schemas).map((p) => `kubeconform: ${p}`),
+    ...istioctlAnalyze(file, workDir).map((p) => `istioctl analyze: ${p}`),
+    ...istioctlValidate(file).map((p) => `istioctl validate: ${p}`),
+  ];
+}

@@ -1,0 +1,206 @@
+// The image, without Docker: install the app the way the Dockerfile's
+// runtime stage is made (production dependencies from the committed lockfile,
+// compiled output, package.json) into a temp folder, start both services with
+// the Dockerfile's own CMD, pass a health check and a call that crosses both
+// services, and stop them with SIGTERM as Kubernetes does.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  HealthCheckResponse_ServingStatus,
+  HealthClient,
+} from '../services/gen/grpc/health/v1/health.pb.js';
+import { ProductServiceClient } from '../services/gen/shop/product/v1/product_service.pb.js';
+import { UserServiceClient } from '../services/gen/shop/user/v1/user_service.pb.js';
+import { freePort } from './support/ports.js';
+import { rpc } from './support/rpc.js';
+
+const repo = resolve(import.meta.dirname, '..');
+const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
+
+/** The exec-form CMD of a Dockerfile target (`FROM … AS <target>`). */
+function commandOf(target: string): string[] {
+  const stage = dockerfile.split(/^FROM /m).find((s) => new RegExp(` AS ${target}\\s`).test(s));
+  const cmd = stage?.match(/^CMD (\[.*\])$/m)?.[1];
+  if (!cmd) throw new Error(`Dockerfile: no exec-form CMD in target ${target}`);
+  return JSON.parse(cmd) as string[];
+}
+
+/** node-gyp needs Node's headers to build better-sqlite3 from source here. */
+function npmEnv(): NodeJS.ProcessEnv {
+  const configured = execFileSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).trim();
+  if (configured && configured !== 'undefined' && configured !== 'null') return process.env;
+  return { ...process.env, npm_config_nodedir: dirname(dirname(process.execPath)) };
+}
+
+interface Service {
+  process: ChildProcess;
+  output: string[];
+  port: number;
+  exit: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+let app: string;
+
+function start(target: string, env: Record<string, string>): Promise<Service> {
+  const [command, ...args] = commandOf(target);
+  expect(command).toBe('node');
+  return freePort().then((port) => {
+    const child = spawn(process.execPath, args, {
+      cwd: app,
+      // What a container gets: no inherited test or developer environment.
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(port),
+        DATA_DIR: join(app, 'data', target),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    const output: string[] = [];
+    child.stdout?.on('data', (chunk) => output.push(String(chunk)));
+    child.stderr?.on('data', (chunk) => output.push(String(chunk)));
+    const exit = new Promise<number | null>((done) =>
+      child.once('exit', (code) => {
+        children.delete(child);
+        done(code);
+      }),
+    );
+    return { process: child, output, port, exit };
+  });
+}
+
+async function waitServing(service: Service): Promise<void> {
+  const health = new HealthClient(`127.0.0.1:${service.port}`, credentials.createInsecure());
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const status = await rpc(health, 'check', { service: '' }, { deadline: Date.now() + 1000 })
+        .then((r) => r.status)
+        .catch(() => undefined);
+      if (status === HealthCheckResponse_ServingStatus.SERVING) return;
+      if (service.process.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`not SERVING; output:\n${service.output.join('')}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    health.close();
+  }
+}
+
+describe('production install (as the Dockerfile builds it)', () => {
+  let user: Service;
+  let product: Service;
+  let metricsPort: number;
+
+  beforeAll(async () => {
+    app = mkdtempSync(join(tmpdir(), 'production-install-'));
+    for (const file of ['package.json', 'package-lock.json']) {
+      copyFileSync(join(repo, file), join(app, file));
+    }
+    // Stage production-dependencies: npm ci --omit=dev from the lockfile.
+    execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], {
+      cwd: app,
+      env: npmEnv(),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    // Stage build: the compiled services, as `npx tsc -p tsconfig.build.json` makes them.
+    execFileSync(
+      process.execPath,
+      [
+        join(repo, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        join(app, 'dist'),
+      ],
+      { cwd: repo, stdio: 'inherit' },
+    );
+    const preload = commandOf('user-service')[2] ?? '';
+    if (!existsSync(join(app, preload))) {
+      throw new Error(`the Dockerfile's tracing preload ${preload} was not built`);
+    }
+
+    metricsPort = await freePort();
+    user = await start('user-service', { METRICS_PORT: String(metricsPort) });
+    await waitServing(user);
+    product = await start('product-service', {
+      USER_SERVICE_ADDRESS: `127.0.0.1:${user.port}`,
+      METRICS_PORT: String(await freePort()),
+    });
+    await waitServing(product);
+  }, 600_000);
+
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    if (app) rmSync(app, { recursive: true, force: true });
+  });
+
+  it('has production dependencies only', () => {
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    for (const name of Object.keys(pkg.dependencies)) {
+      expect(existsSync(join(app, 'node_modules', name)), name).toBe(true);
+    }
+    for (const name of ['typescript', 'vitest', 'tsx', '@biomejs/biome', 'ts-proto']) {
+      expect(existsSync(join(app, 'node_modules', name)), name).toBe(false);
+    }
+  });
+
+  it('serves a call that crosses both services', async () => {
+    const users = new UserServiceClient(`127.0.0.1:${user.port}`, credentials.createInsecure());
+    const products = new ProductServiceClient(
+      `127.0.0.1:${product.port}`,
+      credentials.createInsecure(),
+    );
+    try {
+      const { user: created } = await rpc(users, 'createUser', {
+        username: 'prod_install',
+        email: 'prod-install@example.com',
+        requestId: '',
+      });
+      const { product: made } = await rpc(
+        products,
+        'createProduct',
+        {
+          name: 'Kettle',
+          ownerId: created?.id ?? '',
+          price: { currencyCode: 'EUR', units: 25n, nanos: 0 },
+          requestId: '',
+        },
+        {},
+        new Metadata(),
+      );
+      expect(made?.ownerId).toBe(created?.id);
+    } finally {
+      users.close();
+      products.close();
+    }
+  });
+
+  it('serves Prometheus metrics from the tracing preload', async () => {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(response.status).toBe(200);
+  });
+
+  it('stops cleanly on SIGTERM (node is PID 1 in the image: the signal reaches it directly)', async () => {
+    for (const service of [product, user]) {
+      service.process.kill('SIGTERM');
+      expect(await service.exit, service.output.join('')).toBe(0);
+    }
+  });
+});
