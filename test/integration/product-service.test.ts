@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   OwnerResolution,
@@ -13,9 +13,13 @@ import { type Running, startProductService, startUserService } from '../support/
 
 /** Records every call UserService receives, with the deadline it carried. */
 function recorder() {
-  const calls: { method: string; deadline: Date | undefined }[] = [];
+  const calls: { method: string; deadline: Date | undefined; requestId: unknown }[] = [];
   const middleware: ServerMiddleware = (request, context, next) => {
-    calls.push({ method: context.method.split('/')[2] ?? '', deadline: context.deadline });
+    calls.push({
+      method: context.method.split('/')[2] ?? '',
+      deadline: context.deadline,
+      requestId: context.metadata.get('x-request-id')[0],
+    });
     return next(request, context);
   };
   return { calls, middleware };
@@ -164,6 +168,23 @@ describe('ProductService against a real UserService', () => {
       rpc(products.client, 'listProducts', { pageSize: 2, pageToken: '', ownerId: 'bob' }),
       status.INVALID_ARGUMENT,
     );
+  });
+
+  it('forwards the caller’s x-request-id to UserService', async () => {
+    const owner = await createOwner(users);
+    userCalls.calls.length = 0;
+    const metadata = new Metadata();
+    metadata.set('x-request-id', 'req-7f3a');
+    await rpc(
+      products.client,
+      'createProduct',
+      { name: 'Mug', ownerId: owner.id, price: price(4n), requestId: '' },
+      {},
+      metadata,
+    );
+    expect(userCalls.calls).toEqual([
+      expect.objectContaining({ method: 'GetUser', requestId: 'req-7f3a' }),
+    ]);
   });
 
   it('gives UserService a deadline: the inbound one when set, the default otherwise', async () => {
