@@ -95,3 +95,18 @@ export function readAddress(env: Env, name: string, fallback: string): string {
   }
   return value;
 }
+
+/**
+ * Reads a process's configuration at its edge. A bad setting ends the process
+ * with exit code 1 and one line naming the variable, `<who>: invalid
+ * configuration: GRPC_PORT: expected …`, never a stack trace.
+ */
+export function loadConfigOrExit<Config>(who: string, load: (env: Env) => Config): Config {
+  try {
+    return load(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${who}: invalid configuration: ${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,4 +1,4 @@
-import { ConfigError, type Env } from './config.js';
+import { type Env, loadConfigOrExit } from './config.js';
 import { describeError } from './describe-error.js';
 import { runService, type ServiceProcess } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -17,14 +17,7 @@ export interface MainSpec<Config extends { logLevel: string }> {
  * setting stops the process with one line naming the variable.
  */
 export function runMain<Config extends { logLevel: string }>(spec: MainSpec<Config>): void {
-  let config: Config;
-  try {
-    config = spec.loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${spec.service}: invalid configuration: ${error.message}\n`);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit(spec.service, spec.loadConfig);
   const log = createLogger({ service: spec.service, level: config.logLevel });
   spec
     .build(config, log)

@@ -1,4 +1,4 @@
-import { ConfigError, type Env } from '../config.js';
+import { type Env, loadConfigOrExit } from '../config.js';
 import { summarizeError } from '../describe-error.js';
 import { createLogger } from '../logger.js';
 import type { StorageConfig } from '../service-config.js';
@@ -20,14 +20,7 @@ export interface MigrateSpec {
  * attempt: the Job's own retry policy decides whether to try again.
  */
 export function migrateMain(spec: MigrateSpec): void {
-  let config: ReturnType<MigrateSpec['loadConfig']>;
-  try {
-    config = spec.loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${spec.service} migrate: invalid configuration: ${error.message}\n`);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit(`${spec.service} migrate`, spec.loadConfig);
   const log = createLogger({ service: spec.service, level: config.logLevel });
   void (async () => {
     const db = await openSqlClient(config.storage, { log });

@@ -1,0 +1,88 @@
+// The migrate commands, for teams that migrate before deploying: the real
+// compiled entry points against a real PostgreSQL and SQLite.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repo } from '../support/grpcurl.js';
+import { freePort } from '../support/ports.js';
+import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
+
+let server: PostgresServer;
+let users: ServiceDatabase;
+beforeAll(async () => {
+  server = await startPostgres();
+  users = await server.createDatabase('migrate');
+});
+afterAll(() => server.close());
+
+function migrate(service: 'user' | 'product', env: Record<string, string>) {
+  const result = spawnSync(process.execPath, [join(repo, `dist/services/${service}/migrate.js`)], {
+    cwd: repo,
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const lines = `${result.stdout}${result.stderr}`.trim().split('\n').filter(Boolean);
+  return {
+    status: result.status,
+    lines,
+    get json() {
+      return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+  };
+}
+
+describe('migrate command', () => {
+  it('applies pending migrations once, then finds nothing to do', async () => {
+    const first = migrate('user', { DATABASE_URL: users.url });
+    expect(first.status).toBe(0);
+    expect(first.json).toEqual([
+      expect.objectContaining({ msg: 'schema up to date', applied: 1, dialect: 'postgres' }),
+    ]);
+    const tables = await server.admin<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'user_service' ORDER BY 1",
+      [],
+      users.database,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(['schema_migrations', 'users']);
+    const again = migrate('user', { DATABASE_URL: users.url });
+    expect(again.status).toBe(0);
+    expect(again.json).toEqual([expect.objectContaining({ applied: 0 })]);
+  });
+
+  it('works on SQLite too', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'shop-migrate-'));
+    try {
+      const result = migrate('product', { DATA_DIR: dataDir });
+      expect(result.status).toBe(0);
+      expect(result.json).toEqual([expect.objectContaining({ applied: 1, dialect: 'sqlite' })]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 with one line when the database cannot be reached', async () => {
+    const port = await freePort();
+    const result = migrate('product', {
+      DATABASE_URL: `postgres://nobody:secret@127.0.0.1:${port}/products`,
+      DATABASE_CONNECT_TIMEOUT: '2s',
+    });
+    expect(result.status).toBe(1);
+    expect(result.json).toEqual([
+      expect.objectContaining({ level: 'fatal', msg: 'migration failed' }),
+    ]);
+    expect(result.lines.join('\n')).not.toContain('secret');
+  });
+
+  it('exits 1 with one line naming a bad variable', () => {
+    const result = migrate('user', { DATABASE_URL: users.url, DATABASE_POOL_MAX: 'lots' });
+    expect(result.status).toBe(1);
+    expect(result.lines).toEqual([
+      expect.stringMatching(
+        /^user-service migrate: invalid configuration: DATABASE_POOL_MAX: expected /,
+      ),
+    ]);
+  });
+});
