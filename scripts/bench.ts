@@ -4,33 +4,35 @@
 // talks about speed: run it on a quiet machine and compare runs, not numbers
 // from different machines.
 //
-// It starts its own UserService and ProductService (compiled, real entry
-// points, SQLite in a temp folder) on free ports, seeds data, then runs each
+// It starts UserService and ProductService as they run in pods (compiled
+// entry points with the telemetry preload, SQLite in a temp folder) on free
+// ports, with the harness the tracing tests use, seeds data, then runs each
 // scenario. ghz counts the calls still in flight when a scenario's time is up
 // as Unavailable: about `concurrency` of them per scenario is that, not a
 // failure. Options (after `npm run bench --`):
 //   --duration 10s     per scenario (default 10s)
 //   --concurrency 50   in-flight calls (default 50)
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+//   --tracing          also run the pinned Jaeger and export every span to it,
+//                      then report spans exported and dropped (queue full)
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { HealthClient } from '../services/gen/grpc/health/v1/health.pb.js';
-import { ProductServiceClient } from '../services/gen/shop/product/v1/product_service.pb.js';
-import { UserServiceClient } from '../services/gen/shop/user/v1/user_service.pb.js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { startJaeger } from '../test/tracing/support/jaeger.js';
+import { startServices } from '../test/tracing/support/services.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10s' },
     concurrency: { type: 'string', default: '50' },
+    tracing: { type: 'boolean', default: false },
   },
 });
 
-execFileSync(join(repo, 'scripts/install-tools.sh'), ['ghz'], { stdio: 'inherit' });
+execFileSync(join(repo, 'scripts/install-tools.sh'), ['ghz', ...(args.tracing ? ['jaeger'] : [])], {
+  stdio: 'inherit',
+});
 execFileSync(
   process.execPath,
   [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
@@ -40,135 +42,77 @@ execFileSync(
   },
 );
 
-const freePort = () =>
-  new Promise<number>((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
+const jaeger = args.tracing ? await startJaeger() : undefined;
+const services = await startServices({
+  // Log level as in production: the access line per call is part of the cost.
+  env: jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } : {},
+});
+const { user, product } = services;
 
-const dataDir = mkdtempSync(join(tmpdir(), 'shop-bench-'));
-const [userPort, productPort] = [await freePort(), await freePort()];
-const user = `127.0.0.1:${userPort}`;
-const product = `127.0.0.1:${productPort}`;
-const children = [
-  ['user', { GRPC_PORT: String(userPort) }],
-  ['product', { GRPC_PORT: String(productPort), USER_SERVICE_ADDRESS: user }],
-].map(([service, env]) =>
-  spawn(process.execPath, [`dist/services/${service}/main.js`], {
-    cwd: repo,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      ...(env as Record<string, string>),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  }),
-);
-const stop = () => {
-  for (const child of children) child.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on('exit', stop);
-
-function call<Res>(start: (cb: (error: Error | null, res: Res) => void) => void): Promise<Res> {
+function call<Res>(
+  start: (cb: (error: ServiceError | null, res: Res) => void) => void,
+): Promise<Res> {
   return new Promise((done, fail) => start((error, res) => (error ? fail(error) : done(res))));
 }
 
-for (const address of [user, product]) {
-  const health = new HealthClient(address, credentials.createInsecure());
-  for (;;) {
-    const ok = await call<{ status: number }>((cb) =>
-      health.check({ service: '' }, new Metadata(), { deadline: Date.now() + 1000 }, cb),
-    ).then(
-      (r) => r.status === 1,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  health.close();
-}
-
-// Seed: 100 owners, 5 products each, so ListProducts pages resolve many owners.
-const users = new UserServiceClient(user, credentials.createInsecure());
+// Seed: 100 owners with 5 products each, so ListProducts pages resolve many owners.
 const ownerIds: string[] = [];
 for (let i = 0; i < 100; i++) {
   const { user: created } = await call<{ user?: { id: string } }>((cb) =>
-    users.createUser({ username: `bench${i}`, email: `bench${i}@example.com`, requestId: '' }, cb),
+    services.userClient.createUser(
+      { username: `bench${i}`, email: `bench${i}@example.com`, requestId: '' },
+      cb,
+    ),
   );
-  ownerIds.push(created?.id ?? '');
+  const ownerId = created?.id ?? '';
+  ownerIds.push(ownerId);
+  for (let j = 0; j < 5; j++) {
+    await call((cb) =>
+      services.productClient.createProduct(
+        {
+          name: `item ${j} of ${i}`,
+          ownerId,
+          price: { currencyCode: 'EUR', units: 10n, nanos: 0 },
+          requestId: '',
+        },
+        cb,
+      ),
+    );
+  }
 }
-users.close();
-const ghz = join(repo, '.tools/bin/ghz');
-const base = [
-  '--insecure',
-  '--duration',
-  args.duration ?? '10s',
-  '--concurrency',
-  args.concurrency ?? '50',
-  '--format',
-  'json',
-];
-for (const [i, ownerId] of ownerIds.entries()) {
-  if (i % 20 === 0) process.stdout.write('.');
-  execFileSync(ghz, [
-    '--insecure',
-    '--total',
-    '5',
-    '--concurrency',
-    '1',
-    '--call',
-    'shop.product.v1.ProductService/CreateProduct',
-    '--data',
-    JSON.stringify({
-      name: `item of ${i}`,
-      owner_id: ownerId,
-      price: { currency_code: 'EUR', units: 10 },
-    }),
-    product,
-  ]);
-}
-process.stdout.write('\n');
-
 const productId = await call<{ products: { id: string }[] }>((cb) =>
-  new ProductServiceClient(product, credentials.createInsecure()).listProducts(
-    { pageSize: 1, pageToken: '', ownerId: '' },
-    cb,
-  ),
+  services.productClient.listProducts({ pageSize: 1, pageToken: '', ownerId: '' }, cb),
 ).then((r) => r.products[0]?.id ?? '');
 
 const scenarios: [string, string, string, unknown][] = [
-  ['UserService/GetUser', user, 'shop.user.v1.UserService/GetUser', { id: ownerIds[0] }],
+  ['UserService/GetUser', user.address, 'shop.user.v1.UserService/GetUser', { id: ownerIds[0] }],
   [
     'UserService/BatchGetUsers (100 ids)',
-    user,
+    user.address,
     'shop.user.v1.UserService/BatchGetUsers',
     { ids: ownerIds },
   ],
   [
     'UserService/CreateUser',
-    user,
+    user.address,
     'shop.user.v1.UserService/CreateUser',
     { username: 'user{{.RequestNumber}}', email: 'user{{.RequestNumber}}@example.com' },
   ],
   [
     'ProductService/GetProduct',
-    product,
+    product.address,
     'shop.product.v1.ProductService/GetProduct',
     { id: productId },
   ],
   [
     'ProductService/ListProducts (50/page)',
-    product,
+    product.address,
     'shop.product.v1.ProductService/ListProducts',
     { page_size: 50 },
   ],
   [
     'ProductService/CreateProduct',
-    product,
+    product.address,
     'shop.product.v1.ProductService/CreateProduct',
     { name: 'bench', owner_id: ownerIds[1], price: { currency_code: 'EUR', units: 1 } },
   ],
@@ -176,24 +120,35 @@ const scenarios: [string, string, string, unknown][] = [
 
 interface Report {
   rps: number;
-  count: number;
   latencyDistribution: { percentage: number; latency: number }[] | null;
   statusCodeDistribution: Record<string, number>;
 }
+const ghz = join(repo, '.tools/bin/ghz');
 const ms = (ns: number | undefined) => (ns === undefined ? '-' : (ns / 1e6).toFixed(2));
 console.log(
-  `\nconcurrency ${args.concurrency}, ${args.duration} per scenario, node ${process.version}\n`,
+  `\nconcurrency ${args.concurrency}, ${args.duration} per scenario, node ${process.version}, tracing ${jaeger ? 'on (every span exported to Jaeger)' : 'off'}\n`,
 );
 console.log(
-  'scenario                                  rps      p50 ms   p95 ms   p99 ms   statuses',
+  'scenario                                    rps   p50 ms   p95 ms   p99 ms   statuses',
 );
 for (const [name, address, method, data] of scenarios) {
   const out = execFileSync(
     ghz,
-    [...base, '--call', method, '--data', JSON.stringify(data), address],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-    },
+    [
+      '--insecure',
+      '--duration',
+      args.duration ?? '10s',
+      '--concurrency',
+      args.concurrency ?? '50',
+      '--format',
+      'json',
+      '--call',
+      method,
+      '--data',
+      JSON.stringify(data),
+      address,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
   );
   const report = JSON.parse(out.toString()) as Report;
   const p = (q: number) => ms(report.latencyDistribution?.find((d) => d.percentage === q)?.latency);
@@ -201,4 +156,27 @@ for (const [name, address, method, data] of scenarios) {
     `${name.padEnd(40)} ${report.rps.toFixed(0).padStart(6)} ${p(50).padStart(8)} ${p(95).padStart(8)} ${p(99).padStart(8)}   ${JSON.stringify(report.statusCodeDistribution)}`,
   );
 }
-stop();
+
+if (jaeger) {
+  // Let the batch processors flush, then read their own counters.
+  await new Promise((r) => setTimeout(r, 3000));
+  console.log('\nspans (otel_sdk_processor_span_processed_total):');
+  for (const [name, service] of [
+    ['user-service', user],
+    ['product-service', product],
+  ] as const) {
+    const text = await (await fetch(service.metricsUrl)).text();
+    const sum = (match: (labels: string) => boolean) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('otel_sdk_processor_span_processed_total'))
+        .filter((l) => match(l.slice(l.indexOf('{'), l.lastIndexOf('}') + 1)))
+        .reduce((total, l) => total + Number(l.split(' ').pop()), 0);
+    const dropped = sum((labels) => labels.includes('error_type="queue_full"'));
+    const processed = sum((labels) => !labels.includes('error_type='));
+    console.log(`  ${name.padEnd(16)} exported ${processed}, dropped (queue full) ${dropped}`);
+  }
+}
+
+await services.stop();
+await jaeger?.stop();

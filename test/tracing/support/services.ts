@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { ProductServiceClient } from '../../../services/gen/shop/product/v1/product_service.pb.js';
 import { UserServiceClient } from '../../../services/gen/shop/user/v1/user_service.pb.js';
-import { type Child, freePort, repo, startChild } from './child-process.js';
+import { type Child, freePort, startChild } from './child-process.js';
 
 /** The preload every service process starts with, as in the Dockerfile and manifests. */
 export const preload = './dist/services/shared/telemetry/register.js';
@@ -88,22 +87,7 @@ export async function startServices(options: ServicesEnv = {}): Promise<Services
   };
 }
 
-/** Runs the pinned grpcurl; resolves with its output whether the call succeeded or not. */
-export function grpcurl(
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      join(repo, '.tools/bin/grpcurl'),
-      ['-plaintext', ...args],
-      { timeout: 20_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+export { grpcurl } from '../../support/grpcurl.js';
 
 /** A caller's W3C trace context: the span of whoever calls ProductService. */
 export function callerContext(sampled = true) {
