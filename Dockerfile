@@ -13,6 +13,10 @@
 # and starts the app the same way, without Docker.
 
 # Node 24 LTS. Pin the digest too when you build releases.
+# test/production-install.test.ts installs and runs the app on exactly this
+# version (it reads it from here). Note: better-sqlite3 12, which the Node 20
+# dev machines need, aborts on Node 24.19+ when the GC finalizes its objects;
+# services/shared/sql/sqlite-client.ts never lets them become garbage.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # Everything npm ci needs, including a compiler for better-sqlite3 when no

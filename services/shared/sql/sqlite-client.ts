@@ -6,6 +6,14 @@ import { inQuerySpan } from '../telemetry/query-span.js';
 import { type Migration, migrationSql, type SqlClient, type SqlValue } from './sql-client.js';
 
 /**
+ * better-sqlite3 objects of closed clients. On Node 24.19 and later, better-sqlite3 12
+ * (which Node 20 needs; 13 fixes this but requires Node 22) aborts the process when the GC
+ * finalizes one of its objects outside a JavaScript context (nodejs/node#65446), so none is
+ * ever let go. A closed database holds little; services close theirs once, at exit.
+ */
+const closedForGood: unknown[] = [];
+
+/**
  * SQLite through better-sqlite3, for one machine: WAL so reads never wait for
  * the writer, synchronous=FULL so an acknowledged write survives a power cut,
  * and 64-bit integers read as bigint so money amounts stay exact.
@@ -15,14 +23,27 @@ import { type Migration, migrationSql, type SqlClient, type SqlValue } from './s
 export function createSqliteClient(path: string): SqlClient {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  // exec, not pragma(): pragma() leaves a Statement behind for the GC (see below).
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON');
+  db.exec('PRAGMA busy_timeout = 5000');
   db.defaultSafeIntegers(true);
 
+  // Each distinct statement is prepared once and kept: that saves a parse per
+  // query, and no Statement ever becomes garbage (see closedForGood). The
+  // statements are the stores' fixed SQL texts (IN lists vary up to 100
+  // placeholders), so the cache is bounded.
+  const statements = new Map<string, Database.Statement>();
+  const prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+
   const run = <Row>(sql: string, params: readonly SqlValue[]): Row[] => {
-    const statement = db.prepare(sql);
+    const statement = prepare(sql);
     try {
       if (statement.reader) return statement.all(...params) as Row[];
       statement.run(...params);
@@ -62,7 +83,12 @@ export function createSqliteClient(path: string): SqlClient {
       return count;
     },
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      db.close();
+      // Closed, but never garbage, for the same reason as the statements: a
+      // process that opens many databases (a test run) must not crash on Node 24.
+      closedForGood.push(db, ...statements.values());
+      statements.clear();
     },
   };
 }
