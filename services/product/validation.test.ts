@@ -1,7 +1,6 @@
-import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { invalidFields } from '../../test/support/invalid-fields.js';
 import type { CreateProductRequest } from '../gen/shop/product/v1/product_service.pb.js';
-import { ServiceError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { parseCreateProduct } from './validation.js';
 
@@ -12,16 +11,8 @@ const valid: CreateProductRequest = {
   requestId: '',
 };
 
-function violations(request: Partial<CreateProductRequest>) {
-  try {
-    parseCreateProduct({ ...valid, ...request });
-    return [];
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).code).toBe(status.INVALID_ARGUMENT);
-    return (error as ServiceError).details.fieldViolations?.map((v) => v.field) ?? [];
-  }
-}
+const violations = (request: Partial<CreateProductRequest>) =>
+  invalidFields(() => parseCreateProduct({ ...valid, ...request }));
 
 describe('parseCreateProduct', () => {
   it('trims the name and keeps the exact price', () => {

@@ -1,21 +1,16 @@
-import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from './errors.js';
+import { invalidFields } from '../../test/support/invalid-fields.js';
 import { newId } from './ids.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, nextPage, readPage } from './page-token.js';
 
 const rows = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: newId(new Date(1_700_000_000_000 + i)) }));
 
+/** The fields an INVALID_ARGUMENT from `fn` names; fails when `fn` does not throw. */
 function violationsOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).code).toBe(status.INVALID_ARGUMENT);
-    return (error as ServiceError).details.fieldViolations?.map((v) => v.field);
-  }
-  throw new Error('expected INVALID_ARGUMENT');
+  const fields = invalidFields(fn);
+  expect(fields, 'expected INVALID_ARGUMENT').not.toEqual([]);
+  return fields;
 }
 
 describe('readPage', () => {

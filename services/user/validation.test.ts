@@ -1,18 +1,9 @@
-import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from '../shared/errors.js';
+import { invalidFields } from '../../test/support/invalid-fields.js';
 import { parseCreateUser } from './validation.js';
 
-function violations(request: { username: string; email: string; requestId?: string }) {
-  try {
-    parseCreateUser({ requestId: '', ...request });
-    return [];
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).code).toBe(status.INVALID_ARGUMENT);
-    return (error as ServiceError).details.fieldViolations?.map((v) => v.field) ?? [];
-  }
-}
+const violations = (request: { username: string; email: string; requestId?: string }) =>
+  invalidFields(() => parseCreateUser({ requestId: '', ...request }));
 
 describe('parseCreateUser', () => {
   it('accepts valid input and lower-cases the email', () => {
