@@ -10,7 +10,7 @@ import type { Owner } from '../gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
 import type { CallContext } from '../shared/call-context.js';
 import { summarizeError } from '../shared/describe-error.js';
-import { unavailable } from '../shared/errors.js';
+import { callerGone, unavailable } from '../shared/errors.js';
 import { outboundCallOptions, outboundMetadata } from '../shared/outbound.js';
 import {
   clientMetricsInterceptor,
@@ -41,7 +41,6 @@ const outage = new Set([
   status.DEADLINE_EXCEEDED,
   status.RESOURCE_EXHAUSTED,
   status.CANCELLED,
-  status.ABORTED,
 ]);
 
 type Callback<Res> = (error: ServiceError | null, response: Res) => void;
@@ -100,6 +99,9 @@ export function createOwnerDirectory(
           span.setAttribute('shop.owner.found', user !== undefined);
           return user && { id: user.id, username: user.username };
         } catch (error) {
+          // Our caller gave up and the call was cancelled with it: nothing
+          // is wrong with UserService, and nobody will read the answer.
+          if (context.signal.aborted) throw callerGone(context);
           if (isGrpcError(error) && error.code === status.NOT_FOUND) {
             span.setAttribute('shop.owner.found', false);
             return undefined;
@@ -134,7 +136,12 @@ export function createOwnerDirectory(
           // Any failure degrades the read rather than failing it: products
           // without owner details beat no products.
           markDegraded(span, error);
-          context.log.warn({ err: summarizeError(error), owners: ids.length }, 'owners unresolved');
+          if (!context.signal.aborted) {
+            context.log.warn(
+              { err: summarizeError(error), owners: ids.length },
+              'owners unresolved',
+            );
+          }
           return undefined;
         }
       });

@@ -1,5 +1,5 @@
 import { ProductServiceService } from '../gen/shop/product/v1/product_service.pb.js';
-import { bindService, type ServerMiddleware } from '../shared/bind-service.js';
+import type { ServerMiddleware } from '../shared/bind-service.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerConfig } from '../shared/grpc-server.js';
 import type { Logger } from '../shared/logger.js';
 import type { OwnerDirectory } from './owner-directory.js';
@@ -16,9 +16,9 @@ export interface ProductServerDeps {
 
 /** ProductService with health and reflection on one grpc-js server; not listening yet. */
 export function createProductServer(config: GrpcServerConfig, deps: ProductServerDeps): GrpcServer {
-  const implementation = bindService(ProductServiceService, createProductService(deps), {
-    log: deps.log,
-    ...(deps.middleware ? { middleware: deps.middleware } : {}),
-  });
-  return createGrpcServer(config, [{ definition: ProductServiceService, implementation }], deps);
+  return createGrpcServer(
+    config,
+    { definition: ProductServiceService, implementation: createProductService(deps) },
+    deps,
+  );
 }

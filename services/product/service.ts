@@ -64,17 +64,8 @@ export function createProductService(
   return {
     async createProduct(request, context) {
       const input = parseCreateProduct(request);
-      const owner = await owners.find(input.ownerId, context);
-      if (!owner) {
-        throw failedPrecondition('the owner does not exist', 'OWNER_NOT_FOUND', [
-          {
-            type: 'OWNER_EXISTS',
-            subject: `users/${input.ownerId}`,
-            description: 'owner_id must be the id of an existing user',
-          },
-        ]);
-      }
-      const { entity } = await createOnce({
+      let owner: Owner | undefined;
+      const { entity, replayed } = await createOnce({
         requestId: input.requestId,
         findByRequestId: (requestId) => store.findByRequestId(requestId),
         sameRequest: (product) =>
@@ -82,6 +73,18 @@ export function createProductService(
           product.ownerId === input.ownerId &&
           samePrice(product, input),
         async insert() {
+          // Only a new product needs its owner checked: a replay was checked
+          // when it was created, and must answer even while UserService is down.
+          owner = await owners.find(input.ownerId, context);
+          if (!owner) {
+            throw failedPrecondition('the owner does not exist', 'OWNER_NOT_FOUND', [
+              {
+                type: 'OWNER_EXISTS',
+                subject: `users/${input.ownerId}`,
+                description: 'owner_id must be the id of an existing user',
+              },
+            ]);
+          }
           const createTime = now();
           const product: Product = {
             id: newId(createTime),
@@ -94,7 +97,9 @@ export function createProductService(
           return product;
         },
       });
-      return { product: toProto(entity, owner) };
+      if (!replayed) return { product: toProto(entity, owner) };
+      const { products } = await withOwners([entity], context);
+      return { product: products[0] };
     },
 
     async getProduct(request, context) {

@@ -1,5 +1,4 @@
 import {
-  type Metadata,
   type ServerUnaryCall,
   type sendUnaryData,
   status,
@@ -7,7 +6,9 @@ import {
 } from '@grpc/grpc-js';
 import type { CallContext } from './call-context.js';
 import { toGrpcStatus } from './error-mapper.js';
+import { callerGone } from './errors.js';
 import type { Logger } from './logger.js';
+import { assertWellFormed } from './malformed-request.js';
 import { createServerRpcMetrics } from './telemetry/rpc-metrics.js';
 
 /** A handler as services write it: the request in, a promise of the response out. */
@@ -50,8 +51,14 @@ export type ServerMiddleware = <Req, Res>(
 export interface BindOptions {
   log: Logger;
   middleware?: readonly ServerMiddleware[];
-  /** Builds the per-call logger; tracing adds trace and span ids here. Default: `log.child({ method })`. */
-  callLogger?: (method: string, metadata: Metadata) => Logger;
+}
+
+/**
+ * The status the caller saw when the call was cancelled or timed out before
+ * the handler answered: grpc-js has already sent it and drops the late answer.
+ */
+function abortedStatus(context: CallContext): status | undefined {
+  return context.signal.aborted ? callerGone(context).code : undefined;
 }
 
 /** Aborts when the call is cancelled by the caller or its deadline passes. */
@@ -81,7 +88,7 @@ function compose<Req, Res>(
 /**
  * Adapts a typed implementation to grpc-js, wrapping every handler once with
  * the cross-cutting concerns: call context (deadline, cancellation, logger),
- * middleware, the error mapper, one access log line and one
+ * undecodable requests, middleware, the error mapper, one access log line and one
  * `rpc.server.call.duration` measurement per call. (The server span around
  * it all comes from the gRPC instrumentation of the telemetry preload.)
  */
@@ -91,7 +98,6 @@ export function bindService<Definition extends object>(
   options: BindOptions,
 ): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};
-  const callLogger = options.callLogger ?? ((method: string) => options.log.child({ method }));
   const rpcMetrics = createServerRpcMetrics();
   for (const name of Object.keys(definition) as (keyof Definition & string)[]) {
     const method = (definition[name] as UnaryMethodDefinition<unknown, unknown>).path;
@@ -104,7 +110,7 @@ export function bindService<Definition extends object>(
       callback: sendUnaryData<unknown>,
     ) => {
       const started = performance.now();
-      const log = callLogger(method, call.metadata);
+      const log = options.log.child({ method });
       const context: CallContext = {
         method,
         deadline: deadlineOf(call),
@@ -113,13 +119,19 @@ export function bindService<Definition extends object>(
         call,
         log,
       };
-      const finish = (code: status) => {
+      // One access line and one measurement per call, with the code the
+      // caller actually got.
+      const finish = (answered: status) => {
+        const code = abortedStatus(context) ?? answered;
         const ms = performance.now() - started;
         rpcMetrics.record(method, code, ms / 1000);
         log.info({ code: status[code], duration_ms: Math.round(ms * 10) / 10 }, 'rpc');
       };
       Promise.resolve()
-        .then(() => handler(call.request, context))
+        .then(() => {
+          assertWellFormed(call.request);
+          return handler(call.request, context);
+        })
         .then(
           (response) => {
             callback(null, response);

@@ -102,3 +102,17 @@ export function unavailable(
     { cause: options.cause },
   );
 }
+
+/**
+ * The caller cancelled the call or its deadline passed while we waited on a
+ * dependency. grpc-js has already answered it; this only ends the handler
+ * quietly, without blaming the dependency.
+ */
+export function callerGone(context: { deadline: Date | undefined }): ServiceError {
+  const expired = context.deadline !== undefined && Date.now() >= context.deadline.getTime();
+  return expired
+    ? new ServiceError(status.DEADLINE_EXCEEDED, 'the deadline passed', {
+        reason: 'DEADLINE_EXCEEDED',
+      })
+    : new ServiceError(status.CANCELLED, 'the caller cancelled the call', { reason: 'CANCELLED' });
+}

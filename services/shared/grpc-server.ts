@@ -3,12 +3,13 @@ import {
   ServerCredentials,
   type ServerOptions,
   type ServiceDefinition,
-  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { bindService, type ServerMiddleware, type ServiceImplementation } from './bind-service.js';
 import { protoRegistry } from './descriptors.js';
-import { createHealth, type Health } from './health.js';
+import { unavailable } from './errors.js';
+import { createHealth, type Health, ServingStatus } from './health.js';
 import type { Logger } from './logger.js';
-import { rejectMalformedRequests } from './malformed-request.js';
+import { acceptMalformedRequests } from './malformed-request.js';
 import { createReflection } from './reflection.js';
 
 export interface GrpcServerConfig {
@@ -20,16 +21,9 @@ export interface GrpcServerConfig {
   shutdownGraceMs: number;
 }
 
-/** One application service: its ts-proto definition and grpc-js handlers. */
-export interface ServiceRegistration {
-  // biome-ignore lint/suspicious/noExplicitAny: grpc-js's own definition type is untyped here.
-  definition: ServiceDefinition<any>;
-  implementation: UntypedServiceImplementation;
-}
-
 export interface GrpcServer {
   readonly health: Health;
-  /** Binds and starts serving; resolves to the bound port. Health stays NOT_SERVING. */
+  /** Binds and starts serving; resolves to the bound port. Readiness stays NOT_SERVING; liveness is SERVING. */
   listen(): Promise<number>;
   /**
    * Health goes NOT_SERVING, new calls are refused, in-flight calls get the
@@ -49,30 +43,43 @@ export function serviceNameOf(definition: ServiceDefinition): string {
 }
 
 /**
- * A grpc-js server for one application's services, with health and
- * reflection that list exactly those services.
+ * A grpc-js server for one application service, with health and reflection
+ * that list exactly that service. The server binds the typed implementation
+ * itself (see bindService), behind a readiness gate: until health says
+ * SERVING (starting: the schema may not exist yet; stopping: the server is
+ * draining) the service answers UNAVAILABLE, which callers and the mesh retry
+ * elsewhere, instead of failing on a half-ready store.
  */
-export function createGrpcServer(
+export function createGrpcServer<Definition extends object>(
   config: GrpcServerConfig,
-  services: readonly ServiceRegistration[],
-  deps: { log: Logger; options?: ServerOptions },
+  service: { definition: Definition; implementation: ServiceImplementation<Definition> },
+  deps: { log: Logger; middleware?: readonly ServerMiddleware[]; options?: ServerOptions },
 ): GrpcServer {
-  const names = services.map((s) => serviceNameOf(s.definition));
-  const health = createHealth(names);
-  const reflection = createReflection(protoRegistry(), names);
+  const definition = service.definition as unknown as ServiceDefinition;
+  const name = serviceNameOf(definition);
+  const health = createHealth([name]);
+  const reflection = createReflection(protoRegistry(), [name]);
+  const ready: ServerMiddleware = (request, context, next) => {
+    if (health.status !== ServingStatus.SERVING) {
+      throw unavailable('the server is starting or shutting down; retry', 'NOT_SERVING', {
+        retryDelayMs: 1000,
+      });
+    }
+    return next(request, context);
+  };
   const server = new Server({
     // Let a client that lost its connection notice within a minute.
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     ...deps.options,
   });
-  for (const service of services) {
-    const { definition, implementation } = rejectMalformedRequests(
-      service.definition,
-      service.implementation,
-    );
-    server.addService(definition, implementation);
-  }
+  server.addService(
+    acceptMalformedRequests(definition),
+    bindService(service.definition, service.implementation, {
+      log: deps.log,
+      middleware: [ready, ...(deps.middleware ?? [])],
+    }),
+  );
   for (const { definition, implementation } of [health, ...reflection.services]) {
     server.addService(definition, implementation);
   }
@@ -85,7 +92,11 @@ export function createGrpcServer(
         server.bindAsync(
           `${config.host}:${config.port}`,
           ServerCredentials.createInsecure(),
-          (error, port) => (error ? reject(error) : resolve(port)),
+          (error, port) => {
+            if (error) return reject(error);
+            health.setListening();
+            resolve(port);
+          },
         );
       });
     },

@@ -55,6 +55,7 @@ export async function runService(service: ServiceProcess, options: RunOptions = 
     await server.shutdown();
     for (const step of service.afterDrain) {
       try {
+        log.info({ step: step.name }, 'shutdown step');
         await step.run();
       } catch (error) {
         log.error({ step: step.name, err: describeError(error) }, 'shutdown step failed');

@@ -1,59 +1,41 @@
-import {
-  type ServerUnaryCall,
-  type ServiceDefinition,
-  type sendUnaryData,
-  status,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { serviceOfMethod } from './error-mapper.js';
-import { toStatusObject } from './status-details.js';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { ServiceError } from './errors.js';
 
 /** Stands in for a request whose bytes are not a valid protobuf message. */
-class MalformedRequest {
-  constructor(readonly reason: string) {}
-}
+class MalformedRequest {}
 
 /**
  * grpc-js answers a request that fails to deserialize with INTERNAL, which
- * blames the server for the caller's bytes. This keeps the registration's
- * types but lets such a request through as a marker, which the wrapped
- * handler answers with INVALID_ARGUMENT.
+ * blames the server for the caller's bytes, and before any handler runs. This
+ * definition lets such a request through as a marker instead, which
+ * bindService answers with INVALID_ARGUMENT like any other bad input, access
+ * line and metrics included.
  */
-export function rejectMalformedRequests(
-  definition: ServiceDefinition,
-  implementation: UntypedServiceImplementation,
-): { definition: ServiceDefinition; implementation: UntypedServiceImplementation } {
-  const safeDefinition: Record<string, ServiceDefinition[string]> = {};
-  const safeImplementation: UntypedServiceImplementation = {};
+export function acceptMalformedRequests(definition: ServiceDefinition): ServiceDefinition {
+  const tolerant: Record<string, ServiceDefinition[string]> = {};
   for (const [name, method] of Object.entries(definition)) {
-    safeDefinition[name] = {
+    tolerant[name] = {
       ...method,
       requestDeserialize(bytes: Buffer) {
         try {
           return method.requestDeserialize(bytes);
-        } catch (error) {
-          return new MalformedRequest(error instanceof Error ? error.message : 'undecodable');
+        } catch {
+          return new MalformedRequest();
         }
       },
     };
-    const handler = implementation[name] as (
-      call: ServerUnaryCall<unknown, unknown>,
-      callback: sendUnaryData<unknown>,
-    ) => void;
-    safeImplementation[name] = (
-      call: ServerUnaryCall<unknown, unknown>,
-      callback: sendUnaryData<unknown>,
-    ) => {
-      if (!(call.request instanceof MalformedRequest)) return handler(call, callback);
-      callback(
-        toStatusObject(
-          status.INVALID_ARGUMENT,
-          'the request is not a valid protobuf message for this method',
-          { reason: 'MALFORMED_REQUEST' },
-          serviceOfMethod(method.path),
-        ),
-      );
-    };
   }
-  return { definition: safeDefinition, implementation: safeImplementation };
+  return tolerant;
+}
+
+/** Throws INVALID_ARGUMENT when `request` is the marker of undecodable bytes. */
+export function assertWellFormed(request: unknown): void {
+  if (request instanceof MalformedRequest) {
+    throw new ServiceError(
+      status.INVALID_ARGUMENT,
+      'the request is not a valid protobuf message for this method',
+      { reason: 'MALFORMED_REQUEST' },
+    );
+  }
 }

@@ -39,9 +39,3 @@ export function checkPrice(field: string, money: ProtoMoney | undefined): FieldV
   }
   return problems;
 }
-
-/** "12.50 EUR": for people, never parsed back. */
-export function formatMoney(money: Money): string {
-  const fraction = money.nanos.toString().padStart(9, '0').replace(/0+$/, '').padEnd(2, '0');
-  return `${money.units}.${fraction} ${money.currencyCode}`;
-}

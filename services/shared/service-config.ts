@@ -37,7 +37,7 @@ export type StorageConfig =
       kind: 'postgres';
       /** postgres:// connection URL, with credentials. */
       url: string;
-      /** Schema for the service's tables and migration ledger. Default: the server's search_path. */
+      /** Schema for the service's tables and migration ledger (DATABASE_SCHEMA, default user_service / product_service). */
       schema?: string;
       /** Default: defaultPostgresPool. */
       pool?: PostgresPoolConfig;

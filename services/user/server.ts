@@ -1,5 +1,5 @@
 import { UserServiceService } from '../gen/shop/user/v1/user_service.pb.js';
-import { bindService, type ServerMiddleware } from '../shared/bind-service.js';
+import type { ServerMiddleware } from '../shared/bind-service.js';
 import { createGrpcServer, type GrpcServer, type GrpcServerConfig } from '../shared/grpc-server.js';
 import type { Logger } from '../shared/logger.js';
 import { createUserService } from './service.js';
@@ -14,9 +14,9 @@ export interface UserServerDeps {
 
 /** UserService with health and reflection on one grpc-js server; not listening yet. */
 export function createUserServer(config: GrpcServerConfig, deps: UserServerDeps): GrpcServer {
-  const implementation = bindService(UserServiceService, createUserService(deps), {
-    log: deps.log,
-    ...(deps.middleware ? { middleware: deps.middleware } : {}),
-  });
-  return createGrpcServer(config, [{ definition: UserServiceService, implementation }], deps);
+  return createGrpcServer(
+    config,
+    { definition: UserServiceService, implementation: createUserService(deps) },
+    deps,
+  );
 }

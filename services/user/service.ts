@@ -3,7 +3,7 @@ import type { ServiceImplementation } from '../shared/bind-service.js';
 import { alreadyExists, notFound } from '../shared/errors.js';
 import { createOnce } from '../shared/idempotency.js';
 import { newId } from '../shared/ids.js';
-import { nextPage, readPage } from '../shared/page-token.js';
+import { MAX_PAGE_SIZE, nextPage, readPage } from '../shared/page-token.js';
 import { UniqueViolationError } from '../shared/store-errors.js';
 import { assertValid, checkUuid } from '../shared/validation.js';
 import type { User, UserStore } from './store.js';
@@ -15,7 +15,8 @@ export interface UserServiceDeps {
   now?: () => Date;
 }
 
-export const MAX_BATCH_IDS = 100;
+/** A full page of products resolves its owners in one call, so the cap is the page size cap. */
+export const MAX_BATCH_IDS = MAX_PAGE_SIZE;
 
 const toProto = (user: User): ProtoUser => ({
   id: user.id,

@@ -42,16 +42,25 @@ async function startUserService(grace: string) {
 }
 
 describe('signals on the real entry point', () => {
-  it('drains on SIGTERM and exits 0 after closing the store', async () => {
+  it('drains on SIGTERM, flushes telemetry, closes the store, in that order, and exits 0', async () => {
     const service = await startUserService('10s');
     service.child.kill('SIGTERM');
     expect(await service.exited).toBe(0);
-    const log = service.output();
-    const order = ['shutting down: draining calls', 'stopped'].map((msg) =>
-      log.indexOf(`"msg":"${msg}"`),
-    );
-    expect(order.every((i) => i >= 0)).toBe(true);
-    expect(order).toEqual([...order].sort((a, b) => a - b));
+    const lines = service
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; step?: string });
+    const sequence = lines
+      .filter((l) => ['shutting down: draining calls', 'shutdown step', 'stopped'].includes(l.msg))
+      .map((l) => l.step ?? l.msg);
+    expect(sequence).toEqual([
+      'shutting down: draining calls',
+      'flush telemetry',
+      'close store',
+      'stopped',
+    ]);
+    expect(lines.map((l) => l.msg)).not.toContain('shutdown step failed');
   });
 
   it('reports NOT_SERVING while draining, and a second signal forces exit 1', async () => {

@@ -187,25 +187,37 @@ describe('ProductService against a real UserService', () => {
     ]);
   });
 
-  it('gives UserService a deadline: the inbound one when set, the default otherwise', async () => {
+  it('gives UserService the earlier of the caller’s deadline (less headroom) and the 2 s default', async () => {
     const owner = await createOwner(users);
-    await createProduct(owner.id); // so the listing below has an owner to resolve
-    userCalls.calls.length = 0;
-    // Shorter than the 2 s default, so the inbound deadline (less headroom) is what propagates.
-    const inbound = Date.now() + 1500;
-    await rpc(
-      products.client,
-      'listProducts',
-      { pageSize: 1, pageToken: '', ownerId: owner.id },
-      { deadline: inbound },
-    );
-    await createProduct(owner.id); // no inbound deadline: the 2 s default applies
-    expect(userCalls.calls.map((c) => c.method)).toEqual(['BatchGetUsers', 'GetUser']);
-    const [withInbound, withDefault] = userCalls.calls;
-    expect(withInbound?.deadline?.getTime()).toBeLessThanOrEqual(inbound);
-    expect(withInbound?.deadline?.getTime()).toBeGreaterThan(inbound - 500);
-    expect(withDefault?.deadline).toBeInstanceOf(Date);
-    expect((withDefault?.deadline?.getTime() ?? 0) - Date.now()).toBeLessThanOrEqual(2000);
+    await createProduct(owner.id); // so the listings below have an owner to resolve
+    const list = (deadline?: number) =>
+      rpc(
+        products.client,
+        'listProducts',
+        { pageSize: 1, pageToken: '', ownerId: owner.id },
+        deadline === undefined ? {} : { deadline },
+      );
+    const propagated = async (deadline?: number) => {
+      userCalls.calls.length = 0;
+      const before = Date.now();
+      await list(deadline);
+      const after = Date.now();
+      expect(userCalls.calls.map((c) => c.method)).toEqual(['BatchGetUsers']);
+      return { before, after, sent: userCalls.calls[0]?.deadline?.getTime() ?? Number.NaN };
+    };
+
+    // A caller's deadline shorter than the default is what propagates, less at most 100 ms.
+    const short = Date.now() + 1500;
+    const a = await propagated(short);
+    expect(a.sent).toBeLessThanOrEqual(short);
+    expect(a.sent).toBeGreaterThanOrEqual(short - 100 - 20); // grpc-timeout is sent in ms
+
+    // A longer one, or none, is capped by the default: a slow UserService cannot hold the read.
+    for (const deadline of [Date.now() + 60_000, undefined]) {
+      const b = await propagated(deadline);
+      expect(b.sent).toBeGreaterThanOrEqual(b.before + 2000 - 20);
+      expect(b.sent).toBeLessThanOrEqual(b.after + 2000 + 20);
+    }
   });
 });
 
@@ -225,12 +237,22 @@ describe('ProductService when UserService is down', () => {
           name: 'Lamp',
           ownerId,
           price: price(3n),
-          requestId: '',
+          requestId: 'lamp-1',
         })
       ).product?.id ?? '';
     await users.stop();
   });
   afterAll(() => products.stop());
+
+  it('still answers a retried create with the original product', async () => {
+    const retried = await rpc(products.client, 'createProduct', {
+      name: 'Lamp',
+      ownerId,
+      price: price(3n),
+      requestId: 'lamp-1',
+    });
+    expect(retried.product).toMatchObject({ id: productId, ownerId, owner: undefined });
+  });
 
   it('still answers reads, without owners, saying they are unresolved', async () => {
     const got = await rpc(products.client, 'getProduct', { id: productId });

@@ -48,6 +48,44 @@ describe('health', () => {
     await expectStatus(check('shop.product.v1.ProductService'), status.NOT_FOUND);
   });
 
+  it('refuses application calls with UNAVAILABLE until ready, so nothing runs on a half-made store', async () => {
+    const users = await startUserService({ notServing: true });
+    cleanup.push(() => users.stop());
+    const early = await expectStatus(
+      rpc(users.client, 'listUsers', { pageSize: 1, pageToken: '' }),
+      status.UNAVAILABLE,
+    );
+    expect(early.errorInfo?.reason).toBe('NOT_SERVING');
+    expect(early.retryInfo?.retryDelay).toBeDefined();
+    users.server.health.set(ServingStatus.SERVING);
+    await expect(
+      rpc(users.client, 'listUsers', { pageSize: 1, pageToken: '' }),
+    ).resolves.toBeDefined();
+  });
+
+  it('answers `liveness` SERVING from listen to exit, whatever readiness says', async () => {
+    const users = await startUserService({ notServing: true });
+    const health = healthClient(users.address);
+    const check = (service: string) => rpc(health, 'check', { service });
+    expect((await check('liveness')).status).toBe(Serving.SERVING);
+    expect((await check('')).status).toBe(Serving.NOT_SERVING);
+    const watch = health.watch({ service: 'liveness' });
+    watch.on('error', () => {});
+    const seen: Serving[] = [];
+    watch.on('data', (m: HealthCheckResponse) => seen.push(m.status));
+    users.server.health.set(ServingStatus.SERVING);
+    users.server.health.set(ServingStatus.NOT_SERVING);
+    const listed = await rpc(health, 'list', {});
+    expect(listed.statuses).toMatchObject({
+      '': { status: Serving.NOT_SERVING },
+      'shop.user.v1.UserService': { status: Serving.NOT_SERVING },
+      liveness: { status: Serving.SERVING },
+    });
+    await users.stop();
+    // Readiness changes never reached the liveness watcher: it only ever saw SERVING.
+    expect(seen).toEqual([Serving.SERVING]);
+  });
+
   it('streams status changes to Watch and ends the stream on shutdown', async () => {
     const users = await startUserService({ notServing: true });
     const health = healthClient(users.address);

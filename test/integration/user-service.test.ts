@@ -19,10 +19,7 @@ const create = (username = unique('u'), email = `${username}@example.com`, reque
 describe('UserService over a real socket', () => {
   it('creates a user and gets it back, with the email lower-cased', async () => {
     const username = unique('ada');
-    const { user } = await create(
-      username,
-      `${username.toUpperCase()}@Example.COM`.replace(username.toUpperCase(), username),
-    );
+    const { user } = await create(username, `${username.toUpperCase()}@Example.COM`);
     expect(user).toMatchObject({ username, email: `${username}@example.com` });
     expect(user?.createTime).toBeInstanceOf(Date);
     const got = await rpc(users.client, 'getUser', { id: user?.id ?? '' });

@@ -1,10 +1,11 @@
 // The migrate commands, for teams that migrate before deploying: the real
 // compiled entry points against a real PostgreSQL and SQLite.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteClient } from '../../services/shared/sql/sqlite-client.js';
 import { repo } from '../support/grpcurl.js';
 import { freePort } from '../support/ports.js';
 import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
@@ -58,6 +59,45 @@ describe('migrate command', () => {
       const result = migrate('product', { DATA_DIR: dataDir });
       expect(result.status).toBe(0);
       expect(result.json).toEqual([expect.objectContaining({ applied: 1, dialect: 'sqlite' })]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets two processes migrate one SQLite file at once: one applies, the other finds it done', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'shop-migrate-race-'));
+    try {
+      const run = () =>
+        new Promise<{ status: number | null; out: string }>((resolve) => {
+          const child = spawn(process.execPath, [join(repo, 'dist/services/user/migrate.js')], {
+            cwd: repo,
+            env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+          });
+          let out = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            out += chunk;
+          });
+          child.on('exit', (status) => resolve({ status, out }));
+        });
+      // Hold the write lock while both start, so they reach the migration
+      // together instead of one after the other.
+      const file = join(dataDir, 'user-service.sqlite');
+      const holder = createSqliteClient(file);
+      await holder.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
+      await holder.query('BEGIN IMMEDIATE');
+      const running = [run(), run()];
+      await new Promise((r) => setTimeout(r, 1500));
+      await holder.query('COMMIT');
+      await holder.close();
+      const results = await Promise.all(running);
+      expect(
+        results.map((r) => r.status),
+        results.map((r) => r.out).join('\n'),
+      ).toEqual([0, 0]);
+      const applied = results.map((r) => (JSON.parse(r.out.trim()) as { applied: number }).applied);
+      expect(applied.reduce((a, b) => a + b, 0)).toBe(1);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -62,23 +62,23 @@ export function createSqliteClient(path: string): SqlClient {
       db.exec(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
       );
-      const applied = new Set(
-        run<{ version: bigint }>('SELECT version FROM schema_migrations', []).map((r) =>
-          Number(r.version),
-        ),
-      );
+      // Each migration in its own IMMEDIATE transaction, which takes the
+      // write lock first: a second process starting at the same time waits
+      // (busy_timeout), then sees the version applied and skips it.
+      const applyOnce = db.transaction((migration: Migration) => {
+        const done = run('SELECT 1 FROM schema_migrations WHERE version = ?', [migration.version]);
+        if (done.length > 0) return false;
+        db.exec(migrationSql(migration, 'sqlite'));
+        run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          migration.version,
+          migration.name,
+          new Date().toISOString(),
+        ]);
+        return true;
+      });
       let count = 0;
       for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
-        if (applied.has(migration.version)) continue;
-        db.transaction(() => {
-          db.exec(migrationSql(migration, 'sqlite'));
-          run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
-            migration.version,
-            migration.name,
-            new Date().toISOString(),
-          ]);
-        }).immediate();
-        count++;
+        if (applyOnce.immediate(migration)) count++;
       }
       return count;
     },

@@ -133,8 +133,9 @@ export interface CreateProductRequest {
 /** Response for CreateProduct. */
 export interface CreateProductResponse {
   /**
-   * The product that was created, with its owner (or, for a repeated
-   * request_id, the product created the first time).
+   * The product that was created, with its owner. For a repeated request_id:
+   * the product created the first time, which is answered even while
+   * UserService is down, then without its owner.
    */
   product: Product | undefined;
 }
