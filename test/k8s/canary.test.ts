@@ -6,7 +6,15 @@ import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { destinationProblems, retryProblems, weightProblems } from './checks.js';
+import {
+  destinationProblems,
+  outlierProblems,
+  probeProblems,
+  retryProblems,
+  rolloutProblems,
+  shutdownProblems,
+  weightProblems,
+} from './checks.js';
 import { overlayNames, renderOverlay, repoRoot } from './manifests.js';
 import { buildSchemas, validateYaml } from './validators.js';
 
@@ -53,7 +61,7 @@ function changedLines(before: string, after: string): [string, string][] {
   );
 }
 
-/** Renders every overlay of a copy and runs the validators and the routing checks. */
+/** Renders every overlay of a copy and runs the validators and the routing and pod checks. */
 function validate(root: string): string[] {
   return overlayNames(root).flatMap((overlay) => {
     const { yaml, objects } = renderOverlay(overlay, root);
@@ -62,6 +70,10 @@ function validate(root: string): string[] {
       ...weightProblems(objects),
       ...destinationProblems(objects),
       ...retryProblems(objects),
+      ...outlierProblems(objects),
+      ...probeProblems(objects),
+      ...shutdownProblems(objects),
+      ...rolloutProblems(objects),
     ].map((p) => `${overlay}: ${p}`);
   });
 }

@@ -7,6 +7,7 @@ import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import { parse } from 'yaml';
 import { PRODUCT_SERVICE_PORT } from '../../services/product/config.js';
 import { protoRegistry } from '../../services/shared/descriptors.js';
+import { LIVENESS } from '../../services/shared/health.js';
 import { USER_SERVICE_PORT } from '../../services/user/config.js';
 import { get, type K8sObject, labels, list, ofKind, repoRoot, selects, text } from './manifests.js';
 import {
@@ -340,6 +341,182 @@ export function portProblems(objects: readonly K8sObject[]): string[] {
   return problems;
 }
 
+/** Longest the startup probe may wait: it covers the process starting and listening only. */
+export const maxStartupSeconds = 60;
+
+/**
+ * Readiness asks the health service for the default (empty) name, which is
+ * NOT_SERVING while the database is unreachable; startup and liveness ask for
+ * LIVENESS, which is SERVING whenever the process listens, so a database that
+ * is down at start keeps the pod unready instead of restarting it in a loop.
+ */
+export function probeProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const deployment of shopDeployments(objects)) {
+    const name = deployment.metadata.name;
+    const container = containers(deployment)[0];
+    const readiness = get(container, 'readinessProbe', 'grpc');
+    if (readiness === undefined) problems.push(`${name}: readinessProbe is not a gRPC probe`);
+    const readinessService = text(readiness, 'service') ?? '';
+    if (readinessService !== '') {
+      problems.push(
+        `${name}: readinessProbe asks for service "${readinessService}", not the default ` +
+          `(empty) name that the database gates`,
+      );
+    }
+    for (const probe of ['startupProbe', 'livenessProbe']) {
+      const service = text(container, probe, 'grpc', 'service');
+      if (service !== LIVENESS) {
+        problems.push(
+          `${name}: ${probe} asks for service "${service ?? ''}", not "${LIVENESS}": a database ` +
+            `that is down would get the pod restarted in a loop`,
+        );
+      }
+    }
+    const period = Number(get(container, 'startupProbe', 'periodSeconds') ?? 10);
+    const threshold = Number(get(container, 'startupProbe', 'failureThreshold') ?? 3);
+    if (period * threshold > maxStartupSeconds) {
+      problems.push(
+        `${name}: startupProbe waits ${period * threshold}s, more than ${maxStartupSeconds}s ` +
+          `for a process to listen (waiting for the database is readiness's job)`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Rollouts keep serving where they can and never put two writers on one
+ * SQLite file: a Deployment whose pods mount a PersistentVolumeClaim is
+ * `Recreate` (the old pod stops before the new one starts); every other
+ * shop Deployment rolls with maxUnavailable 0. Recreate with rollingUpdate
+ * settings is rejected by the API server, though its schema allows it.
+ */
+export function rolloutProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const deployment of shopDeployments(objects)) {
+    const name = deployment.metadata.name;
+    const strategy = get(deployment, 'spec', 'strategy');
+    const type = text(strategy, 'type') ?? 'RollingUpdate';
+    const claims = list(deployment, 'spec', 'template', 'spec', 'volumes').filter(
+      (v) => get(v, 'persistentVolumeClaim') !== undefined,
+    );
+    if (type === 'Recreate' && get(strategy, 'rollingUpdate') !== undefined) {
+      problems.push(`${name}: strategy Recreate with rollingUpdate settings`);
+    }
+    if (claims.length > 0 && type !== 'Recreate') {
+      problems.push(
+        `${name}: mounts claim ${text(claims[0], 'persistentVolumeClaim', 'claimName')} but ` +
+          `rolls with ${type}: old and new pod would write one SQLite file at once`,
+      );
+    }
+    if (claims.length === 0 && get(strategy, 'rollingUpdate', 'maxUnavailable') !== 0) {
+      problems.push(`${name}: rollouts may take serving pods away (maxUnavailable is not 0)`);
+    }
+  }
+  return problems;
+}
+
+/** Outlier detection settings of a DestinationRule, its subsets included. */
+function outlierSettings(rule: K8sObject): { where: string; settings: unknown }[] {
+  const name = `DestinationRule ${rule.metadata.name}`;
+  return [
+    { where: name, settings: get(rule, 'spec', 'trafficPolicy', 'outlierDetection') },
+    ...list(rule, 'spec', 'subsets').map((subset) => ({
+      where: `${name} subset ${text(subset, 'name')}`,
+      settings: get(subset, 'trafficPolicy', 'outlierDetection'),
+    })),
+  ].filter((entry) => entry.settings !== undefined);
+}
+
+/**
+ * Pods are ejected for failing to be reached (locally originated failures:
+ * connect failures, resets, timeouts), never for the statuses they answer:
+ * Envoy counts gRPC UNAVAILABLE as a 5xx, and a healthy pod answers it while
+ * its database or UserService is down, yet still serves degraded reads.
+ * consecutive5xxErrors has to be an explicit 0 (unset, Istio uses 5).
+ */
+export function outlierProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const rule of ofKind(objects, 'DestinationRule')) {
+    const entries = outlierSettings(rule);
+    if (entries.length === 0) {
+      problems.push(`DestinationRule ${rule.metadata.name}: no outlier detection`);
+    }
+    for (const { where, settings } of entries) {
+      if (get(settings, 'consecutive5xxErrors') !== 0) {
+        problems.push(`${where}: consecutive5xxErrors is not 0, so gRPC errors eject pods`);
+      }
+      if ((get(settings, 'consecutiveGatewayErrors') ?? 0) !== 0) {
+        problems.push(`${where}: consecutiveGatewayErrors counts gRPC UNAVAILABLE (503)`);
+      }
+      if (get(settings, 'splitExternalLocalOriginErrors') !== true) {
+        problems.push(`${where}: splitExternalLocalOriginErrors is not true`);
+      }
+      const local = get(settings, 'consecutiveLocalOriginFailures');
+      if (typeof local !== 'number' || local <= 0) {
+        problems.push(`${where}: consecutiveLocalOriginFailures must be set above 0`);
+      }
+    }
+  }
+  return problems;
+}
+
+function hostPort(address: string): string {
+  const url = new URL(address.includes('://') ? address : `grpc://${address}`);
+  return `${url.hostname}:${url.port}`;
+}
+
+/**
+ * The services (OTEL_EXPORTER_OTLP_ENDPOINT) and every proxy (each tracing
+ * provider a Telemetry resource uses, from the installed mesh config) export
+ * to the same collector, and the overlay either deploys that collector, on
+ * that port, or names one that no other overlay deploys: production must not
+ * export to the local overlay's Jaeger, which it does not have.
+ */
+export function collectorProblems(
+  objects: readonly K8sObject[],
+  meshConfig: unknown,
+  otherOverlays: readonly K8sObject[],
+): string[] {
+  const problems: string[] = [];
+  const endpoint = ofKind(objects, 'ConfigMap')
+    .map((cm) => text(cm, 'data', 'OTEL_EXPORTER_OTLP_ENDPOINT'))
+    .find((e) => e !== undefined);
+  if (endpoint === undefined) return ['no ConfigMap sets OTEL_EXPORTER_OTLP_ENDPOINT'];
+  const collector = hostPort(endpoint);
+  const used = new Set(
+    ofKind(objects, 'Telemetry').flatMap((t) =>
+      list(t, 'spec', 'tracing').flatMap((tr) => list(tr, 'providers').map((p) => text(p, 'name'))),
+    ),
+  );
+  for (const provider of list(meshConfig, 'extensionProviders')) {
+    if (!used.has(text(provider, 'name'))) continue;
+    const service = text(provider, 'opentelemetry', 'service') ?? '';
+    const proxies = `${service}:${get(provider, 'opentelemetry', 'port')}`;
+    if (proxies !== collector) {
+      problems.push(
+        `tracing provider ${text(provider, 'name')} sends to ${proxies}, the services to ${collector}`,
+      );
+    }
+  }
+  const [host = '', port = ''] = collector.split(':');
+  const isCollector = (o: K8sObject) => {
+    const short = `${o.metadata.name}.${o.metadata.namespace}`;
+    return (
+      o.kind === 'Service' && [short, `${short}.svc`, `${short}.svc.cluster.local`].includes(host)
+    );
+  };
+  const here = objects.find(isCollector);
+  if (here) {
+    const ports = list(here, 'spec', 'ports').map((p) => String(get(p, 'port')));
+    if (!ports.includes(port)) problems.push(`Service ${host} has no port ${port}`);
+  } else if (otherOverlays.some(isCollector)) {
+    problems.push(`exports to ${host}, which only another overlay deploys`);
+  }
+  return problems;
+}
+
 /** Go duration ("10s", "1.5m", "500ms") in seconds. */
 export function seconds(duration: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(duration);
@@ -352,9 +529,16 @@ export function seconds(duration: string): number {
 export const flushAllowanceSeconds = 5;
 
 /**
+ * How much longer than the app the sidecar must drain, and the grace period
+ * must last than the sidecar: the app's last span export must not go out
+ * through a proxy that is exiting in the same second.
+ */
+export const shutdownMarginSeconds = 5;
+
+/**
  * Shutdown fits: preStop pause, then SHUTDOWN_GRACE for calls in flight, then
- * flushing; the sidecar drains at least that long, and the grace period
- * covers the sidecar.
+ * flushing; the sidecar drains a margin longer than that, and the grace
+ * period a margin longer than the sidecar.
  */
 export function shutdownProblems(objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
@@ -371,12 +555,18 @@ export function shutdownProblems(objects: readonly K8sObject[]): string[] {
     const drain = seconds(text(proxyConfig, 'terminationDrainDuration') ?? '5s');
     const period = Number(get(pod, 'terminationGracePeriodSeconds') ?? 30);
     const app = preStop + grace + flushAllowanceSeconds;
+    const margin = shutdownMarginSeconds;
     if (preStop <= 0) problems.push(`${name}: no preStop pause before SIGTERM`);
-    if (drain < app) {
-      problems.push(`${name}: sidecar drains ${drain}s but the app needs ${app}s to stop`);
+    if (drain < app + margin) {
+      problems.push(
+        `${name}: sidecar drains ${drain}s but the app needs ${app}s to stop, plus ${margin}s margin`,
+      );
     }
-    if (period <= drain) {
-      problems.push(`${name}: terminationGracePeriodSeconds ${period} ≤ sidecar drain ${drain}s`);
+    if (period < drain + margin) {
+      problems.push(
+        `${name}: terminationGracePeriodSeconds ${period} does not cover the sidecar drain ` +
+          `${drain}s plus ${margin}s margin`,
+      );
     }
   }
   return problems;

@@ -3,11 +3,11 @@
 // analyze --use-kube=false` and `istioctl validate` with zero findings. The
 // last block proves each validator does catch a mistake, so a clean result
 // means something.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ofKind, overlayNames, type Rendered, renderOverlay } from './manifests.js';
+import { ofKind, overlayNames, type Rendered, renderOverlay, repoRoot } from './manifests.js';
 import { istioInstall } from './tools.js';
 import {
   buildSchemas,
@@ -29,6 +29,42 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 it('has a local and a production overlay', () => {
   expect(overlayNames()).toEqual(expect.arrayContaining(['local', 'production']));
+});
+
+/** The YAML files of k8s/base and k8s/components, relative to the repository. */
+function baseYamlFiles(): string[] {
+  return ['k8s/base', 'k8s/components'].flatMap((dir) =>
+    readdirSync(join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.yaml'))
+      .map((file) => relative(repoRoot, join(repoRoot, dir, file))),
+  );
+}
+
+// House style: manifests exist once. Both services' pods share these settings;
+// a second copy of any of them is a copy that will drift.
+it.each([
+  'readinessProbe',
+  'startupProbe',
+  'livenessProbe',
+  'preStop',
+  'terminationGracePeriodSeconds',
+  'terminationDrainDuration',
+  'SHUTDOWN_GRACE',
+  'seccompProfile',
+  'readOnlyRootFilesystem',
+  'K8S_POD_NAME',
+  'SERVICE_VERSION',
+])('writes the shared pod setting %s once, in k8s/base or k8s/components', (setting) => {
+  // The setting as a key (`readinessProbe:`), an env entry (`name: SHUTDOWN_GRACE`)
+  // or what a JSON patch adds (`path: /spec/…/readinessProbe`).
+  const written = new RegExp(
+    `^\\s*(- )?(${setting}:|name: ${setting}$|path: \\S*/${setting}$)`,
+    'm',
+  );
+  const files = baseYamlFiles().filter((file) =>
+    written.test(readFileSync(join(repoRoot, file), 'utf8')),
+  );
+  expect(files).toEqual([expect.stringMatching(/^k8s\/components\/service-pod\//)]);
 });
 
 describe.each(overlayNames())('overlay %s', (overlay) => {

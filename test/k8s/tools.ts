@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { get, parseObjects, type Rendered, repoRoot } from './manifests.js';
+import { get, parseObjects, type Rendered, repoRoot, text } from './manifests.js';
 
 export interface Run {
   status: number | null;
@@ -33,19 +33,48 @@ export function run(command: string, args: readonly string[], cwd = repoRoot): R
 
 export const istioInstallFile = join(repoRoot, 'mesh/istio-install.yaml');
 
-let install: Rendered | undefined;
+/**
+ * The install settings an overlay is deployed with: mesh/istio-install.yaml,
+ * then mesh/istio-install-<overlay>.yaml when there is one (istioctl overlays
+ * `-f` files left to right).
+ */
+export function istioInstallFiles(overlay?: string): string[] {
+  const extra = overlay && join(repoRoot, `mesh/istio-install-${overlay}.yaml`);
+  return extra && existsSync(extra) ? [istioInstallFile, extra] : [istioInstallFile];
+}
+
+const installs = new Map<string, Rendered>();
 
 /**
- * What `istioctl install -f mesh/istio-install.yaml` would apply: Istio's CRDs,
- * istiod and the ingress gateway, rendered offline by the pinned istioctl.
+ * What `istioctl install -f mesh/istio-install.yaml [-f …-<overlay>.yaml]`
+ * would apply: Istio's CRDs, istiod with its mesh config, and the ingress
+ * gateway, rendered offline by the pinned istioctl.
  */
-export function istioInstall(): Rendered {
+export function istioInstall(overlay?: string): Rendered {
+  const files = istioInstallFiles(overlay);
+  const key = files.join('\n');
+  let install = installs.get(key);
   if (!install) {
-    const result = run(toolPath('istioctl'), ['manifest', 'generate', '-f', istioInstallFile]);
+    const result = run(toolPath('istioctl'), [
+      'manifest',
+      'generate',
+      ...files.flatMap((file) => ['-f', file]),
+    ]);
     if (result.status !== 0) throw new Error(`istioctl manifest generate: ${result.stderr}`);
     install = { yaml: result.stdout, objects: parseObjects(result.stdout) };
+    installs.set(key, install);
   }
   return install;
+}
+
+/** The mesh config istiod gets from that install (its `istio` ConfigMap). */
+export function installedMeshConfig(overlay?: string): unknown {
+  const configMap = istioInstall(overlay).objects.find(
+    (o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio',
+  );
+  const mesh = text(configMap, 'data', 'mesh');
+  if (!mesh) throw new Error('no mesh config in the Istio install manifest');
+  return parse(mesh);
 }
 
 /** The install file's `meshConfig`, as a file for `istioctl analyze --meshConfigFile`. */
