@@ -4,8 +4,8 @@ import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import type { ServerMiddleware } from '../../services/shared/bind-service.js';
 import { createLogger } from '../../services/shared/logger.js';
+import { delayMiddleware } from '../support/delay.js';
 import { expectStatus, rpc } from '../support/rpc.js';
 import { type Running, startProductService, startUserService } from '../support/services.js';
 
@@ -22,19 +22,7 @@ function keptLog(service: string) {
 const accessLines = (lines: Record<string, unknown>[], method: string) =>
   lines.filter((l) => l.msg === 'rpc' && String(l.method).endsWith(`/${method}`));
 
-let slowMs = 0;
-const slow: ServerMiddleware = async (request, context, next) => {
-  if (slowMs > 0) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, slowMs);
-      context.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-  return next(request, context);
-};
+const slow = delayMiddleware();
 
 const userLog = keptLog('user-service');
 const productLog = keptLog('product-service');
@@ -42,7 +30,7 @@ let users: Running<UserServiceClient>;
 let products: Running<ProductServiceClient>;
 let ownerId = '';
 beforeAll(async () => {
-  users = await startUserService({ log: userLog.log, middleware: [slow] });
+  users = await startUserService({ log: userLog.log, middleware: [slow.middleware] });
   products = await startProductService(users.address, {
     log: productLog.log,
     userTimeoutMs: 20_000,
@@ -55,7 +43,7 @@ beforeAll(async () => {
   ownerId = user?.id ?? '';
 });
 afterAll(async () => {
-  slowMs = 0;
+  slow.delay.ms = 0;
   await products.stop();
   await users.stop();
 });
@@ -89,7 +77,7 @@ describe('access log', () => {
   });
 
   it('records DEADLINE_EXCEEDED, not OK, for a call that outlived its deadline', async () => {
-    slowMs = 1000;
+    slow.delay.ms = 1000;
     try {
       await expectStatus(
         rpc(users.client, 'getUser', { id: ownerId }, { deadline: Date.now() + 200 }),
@@ -99,12 +87,12 @@ describe('access log', () => {
         expect(accessLines(userLog.lines, 'GetUser').at(-1)?.code).toBe('DEADLINE_EXCEEDED'),
       );
     } finally {
-      slowMs = 0;
+      slow.delay.ms = 0;
     }
   });
 
   it('records CANCELLED when the caller cancels, without blaming UserService', async () => {
-    slowMs = 30_000;
+    slow.delay.ms = 30_000;
     try {
       const before = productLog.lines.length;
       const call = products.client.createProduct(
@@ -127,7 +115,7 @@ describe('access log', () => {
       expect(said).not.toContain('user service is unavailable');
       expect(said).not.toContain('unexpected error');
     } finally {
-      slowMs = 0;
+      slow.delay.ms = 0;
     }
   });
 

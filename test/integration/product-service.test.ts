@@ -8,6 +8,7 @@ import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_ser
 import type { ServerMiddleware } from '../../services/shared/bind-service.js';
 import { newId } from '../../services/shared/ids.js';
 import { MAX_UNITS } from '../../services/shared/money.js';
+import { delayMiddleware } from '../support/delay.js';
 import { deadlineIn, expectStatus, rpc } from '../support/rpc.js';
 import { type Running, startProductService, startUserService } from '../support/services.js';
 
@@ -289,21 +290,9 @@ describe('ProductService when UserService is slow', () => {
   let users: Running<UserServiceClient>;
   let products: Running<ProductServiceClient>;
   let ownerId = '';
-  let slowMs = 0;
-  const slow: ServerMiddleware = async (request, context, next) => {
-    if (slowMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, slowMs);
-        context.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return next(request, context);
-  };
+  const slow = delayMiddleware();
   beforeAll(async () => {
-    users = await startUserService({ middleware: [slow] });
+    users = await startUserService({ middleware: [slow.middleware] });
     products = await startProductService(users.address, { userTimeoutMs: 20_000 });
     ownerId = (await createOwner(users)).id;
     await rpc(products.client, 'createProduct', {
@@ -312,10 +301,10 @@ describe('ProductService when UserService is slow', () => {
       price: price(3n),
       requestId: '',
     });
-    slowMs = 30_000;
+    slow.delay.ms = 30_000;
   });
   afterAll(async () => {
-    slowMs = 0;
+    slow.delay.ms = 0;
     await products.stop();
     await users.stop();
   });
