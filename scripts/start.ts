@@ -18,12 +18,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { credentials, Metadata } from '@grpc/grpc-js';
 import { prettyFactory } from 'pino-pretty';
-import {
-  HealthCheckResponse_ServingStatus,
-  HealthClient,
-} from '../services/gen/grpc/health/v1/health.pb.js';
+import { waitUntilServing } from '../services/shared/wait-until-serving.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -160,29 +156,14 @@ for (const { spec, exited } of children) {
   });
 }
 
-async function waitServing(port: number): Promise<void> {
-  const client = new HealthClient(`localhost:${port}`, credentials.createInsecure());
-  try {
-    for (;;) {
-      if (stopping) return;
-      const serving = await new Promise<boolean>((done) =>
-        client.check(
-          { service: '' },
-          new Metadata(),
-          { deadline: Date.now() + 1000 },
-          (error, response) =>
-            done(!error && response.status === HealthCheckResponse_ServingStatus.SERVING),
-        ),
-      );
-      if (serving) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    client.close();
-  }
-}
-
-await Promise.all(specs.map((spec) => waitServing(spec.port)));
+await Promise.all(
+  specs.map((spec) =>
+    waitUntilServing(`localhost:${spec.port}`, {
+      timeoutMs: Number.POSITIVE_INFINITY,
+      abandon: () => (stopping ? 'stopping' : undefined),
+    }).catch(() => {}),
+  ),
+);
 if (!stopping) {
   const grpcurl = existsSync(join(repo, '.tools/bin/grpcurl')) ? '.tools/bin/grpcurl' : 'grpcurl';
   process.stdout.write(`

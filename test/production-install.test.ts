@@ -10,12 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  HealthCheckResponse_ServingStatus,
-  HealthClient,
-} from '../services/gen/grpc/health/v1/health.pb.js';
 import { ProductServiceClient } from '../services/gen/shop/product/v1/product_service.pb.js';
 import { UserServiceClient } from '../services/gen/shop/user/v1/user_service.pb.js';
+import { waitUntilServing } from '../services/shared/wait-until-serving.js';
 import { freePort } from './support/ports.js';
 import { rpc } from './support/rpc.js';
 
@@ -93,23 +90,12 @@ function start(target: string, env: Record<string, string>): Promise<Service> {
   });
 }
 
-async function waitServing(service: Service): Promise<void> {
-  const health = new HealthClient(`127.0.0.1:${service.port}`, credentials.createInsecure());
-  try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const status = await rpc(health, 'check', { service: '' }, { deadline: Date.now() + 1000 })
-        .then((r) => r.status)
-        .catch(() => undefined);
-      if (status === HealthCheckResponse_ServingStatus.SERVING) return;
-      if (service.process.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`not SERVING; output:\n${service.output.join('')}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    health.close();
-  }
+function waitServing(service: Service): Promise<void> {
+  return waitUntilServing(`127.0.0.1:${service.port}`, {
+    abandon: () => (service.process.exitCode === null ? undefined : 'exited'),
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}; output:\n${service.output.join('')}`);
+  });
 }
 
 describe('production install (as the Dockerfile builds it)', () => {

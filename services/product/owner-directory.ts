@@ -64,6 +64,12 @@ function unary<Res>(
 const isGrpcError = (error: unknown): error is ServiceError =>
   error instanceof Error && typeof (error as ServiceError).code === 'number';
 
+/** A user's public profile: never its email. */
+const toOwner = (user: { id: string; username: string }): Owner => ({
+  id: user.id,
+  username: user.username,
+});
+
 /** `UNAVAILABLE`, or the error's type when it is not a gRPC status. */
 const failureOf = (error: unknown) =>
   isGrpcError(error) ? (status[error.code] ?? String(error.code)) : (error as Error).name;
@@ -97,7 +103,7 @@ export function createOwnerDirectory(
             call,
           );
           span.setAttribute('shop.owner.found', user !== undefined);
-          return user && { id: user.id, username: user.username };
+          return user && toOwner(user);
         } catch (error) {
           // Our caller gave up and the call was cancelled with it: nothing
           // is wrong with UserService, and nobody will read the answer.
@@ -131,7 +137,7 @@ export function createOwnerDirectory(
             'shop.owners.resolved': users.length,
             'shop.owner_resolution': 'complete',
           });
-          return new Map(users.map((user) => [user.id, { id: user.id, username: user.username }]));
+          return new Map(users.map((user) => [user.id, toOwner(user)]));
         } catch (error) {
           // Any failure degrades the read rather than failing it: products
           // without owner details beat no products.

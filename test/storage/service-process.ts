@@ -4,7 +4,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CallOptions,
   type ClientUnaryCall,
@@ -18,6 +17,7 @@ import {
 } from '../../services/gen/grpc/health/v1/health.pb.js';
 import { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
+import { waitUntilServing } from '../../services/shared/wait-until-serving.js';
 
 export { ServingStatus };
 
@@ -120,11 +120,9 @@ export async function startService(
     waitForLog,
     health,
     async waitServing(timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      while ((await health().catch(() => undefined)) !== ServingStatus.SERVING) {
-        if (Date.now() > deadline) throw new Error(`${name}-service not SERVING:\n${dump(logs)}`);
-        await sleep(100);
-      }
+      await waitUntilServing(address, { timeoutMs, intervalMs: 100 }).catch((error: Error) => {
+        throw new Error(`${name}-service ${error.message}:\n${dump(logs)}`);
+      });
     },
     async stop() {
       healthClient.close();
