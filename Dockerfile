@@ -54,8 +54,8 @@ EXPOSE 9464
 
 FROM runtime AS user-service
 EXPOSE 50051
-CMD ["node", "--import", "./dist/services/shared/telemetry/register.js", "dist/services/user/main.js"]
+CMD ["node", "--import", "./dist/services/user/preload.js", "dist/services/user/main.js"]
 
 FROM runtime AS product-service
 EXPOSE 50052
-CMD ["node", "--import", "./dist/services/shared/telemetry/register.js", "dist/services/product/main.js"]
+CMD ["node", "--import", "./dist/services/product/preload.js", "dist/services/product/main.js"]

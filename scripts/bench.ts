@@ -6,7 +6,7 @@
 //
 // It starts UserService and ProductService as they run in pods (compiled
 // entry points with the telemetry preload, SQLite in a temp folder) on free
-// ports, with the harness the tracing tests use, seeds data, then runs each
+// ports, with the harness the tests use (scripts/lib/spawn-services.ts), seeds data, then runs each
 // scenario. ghz counts the calls still in flight when a scenario's time is up
 // as Unavailable: about `concurrency` of them per scenario is that, not a
 // failure. Options (after `npm run bench --`):
@@ -17,9 +17,9 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ServiceError } from '@grpc/grpc-js';
-import { startJaeger } from '../test/tracing/support/jaeger.js';
-import { startServices } from '../test/tracing/support/services.js';
+import { unaryCall } from '../services/shared/grpc/unary-call.js';
+import { startJaeger } from './lib/jaeger.js';
+import { spawnServices } from './lib/spawn-services.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -43,46 +43,36 @@ execFileSync(
 );
 
 const jaeger = args.tracing ? await startJaeger() : undefined;
-const services = await startServices({
+const services = await spawnServices({
   // Log level as in production: the access line per call is part of the cost.
   env: jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } : {},
 });
 const { user, product } = services;
 
-function call<Res>(
-  start: (cb: (error: ServiceError | null, res: Res) => void) => void,
-): Promise<Res> {
-  return new Promise((done, fail) => start((error, res) => (error ? fail(error) : done(res))));
-}
-
 // Seed: 100 owners with 5 products each, so ListProducts pages resolve many owners.
 const ownerIds: string[] = [];
 for (let i = 0; i < 100; i++) {
-  const { user: created } = await call<{ user?: { id: string } }>((cb) =>
-    services.userClient.createUser(
-      { username: `bench${i}`, email: `bench${i}@example.com`, requestId: '' },
-      cb,
-    ),
-  );
+  const { user: created } = await unaryCall(services.userClient, 'createUser', {
+    username: `bench${i}`,
+    email: `bench${i}@example.com`,
+    requestId: '',
+  });
   const ownerId = created?.id ?? '';
   ownerIds.push(ownerId);
   for (let j = 0; j < 5; j++) {
-    await call((cb) =>
-      services.productClient.createProduct(
-        {
-          name: `item ${j} of ${i}`,
-          ownerId,
-          price: { currencyCode: 'EUR', units: 10n, nanos: 0 },
-          requestId: '',
-        },
-        cb,
-      ),
-    );
+    await unaryCall(services.productClient, 'createProduct', {
+      name: `item ${j} of ${i}`,
+      ownerId,
+      price: { currencyCode: 'EUR', units: 10n, nanos: 0 },
+      requestId: '',
+    });
   }
 }
-const productId = await call<{ products: { id: string }[] }>((cb) =>
-  services.productClient.listProducts({ pageSize: 1, pageToken: '', ownerId: '' }, cb),
-).then((r) => r.products[0]?.id ?? '');
+const productId = await unaryCall(services.productClient, 'listProducts', {
+  pageSize: 1,
+  pageToken: '',
+  ownerId: '',
+}).then((r) => r.products[0]?.id ?? '');
 
 const scenarios: [string, string, string, unknown][] = [
   ['UserService/GetUser', user.address, 'shop.user.v1.UserService/GetUser', { id: ownerIds[0] }],

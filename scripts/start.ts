@@ -13,15 +13,15 @@
 //
 // Each service runs with the telemetry preload, as in its container, so its
 // Prometheus metrics are on :9464 (user) and :9465 (product).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
-import { waitUntilServing } from '../services/shared/wait-until-serving.js';
+import { repo } from './lib/child-process.js';
+import { type Jaeger, jaegerBinary, startJaeger } from './lib/jaeger.js';
+import { type ServiceName, type ServiceProcess, spawnService } from './lib/spawn-service.js';
 
-const repo = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
   options: {
     'user-port': { type: 'string', default: '50051' },
@@ -32,29 +32,7 @@ const { values: args } = parseArgs({
 });
 const userPort = Number(args['user-port']);
 const productPort = Number(args['product-port']);
-
-interface Spec {
-  name: string;
-  color: number;
-  main: string;
-  port: number;
-  env: Record<string, string>;
-}
-
-const specs: Spec[] = [
-  { name: 'user-service', color: 36, main: 'dist/services/user/main.js', port: userPort, env: {} },
-  {
-    name: 'product-service',
-    color: 35,
-    main: 'dist/services/product/main.js',
-    port: productPort,
-    env: { USER_SERVICE_ADDRESS: `localhost:${userPort}` },
-  },
-];
-
-/** The preload that starts OpenTelemetry before the entry point loads (see its header). */
-const preload = './dist/services/shared/telemetry/register.js';
-const jaegerQuery = 'http://localhost:16686';
+const jaegerQueryUrl = 'http://localhost:16686';
 
 const tty = process.stdout.isTTY === true;
 const pretty = prettyFactory({
@@ -64,71 +42,76 @@ const pretty = prettyFactory({
   singleLine: true,
 });
 
-function pipeLines(child: ChildProcess, spec: Pick<Spec, 'name' | 'color'>): void {
-  const prefix = tty ? `\x1b[${spec.color}m${spec.name.padEnd(15)}\x1b[0m|` : `${spec.name} |`;
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => {
-      const text = tty && line.startsWith('{') ? pretty(line).trimEnd() : line;
-      process.stdout.write(`${prefix} ${text}\n`);
-    });
-  }
+/** Prints a child's lines prefixed by its name, pretty in a terminal. */
+function printer(name: string, color: number): (line: string) => void {
+  const prefix = tty ? `\x1b[${color}m${name.padEnd(15)}\x1b[0m|` : `${name} |`;
+  return (line) => {
+    const text = tty && line.startsWith('{') ? pretty(line).trimEnd() : line;
+    process.stdout.write(`${prefix} ${text}\n`);
+  };
 }
 
-/** Starts the pinned Jaeger (building it first if needed) and resolves once its API answers. */
-async function startJaeger(): Promise<ChildProcess> {
-  if (!existsSync(join(repo, '.tools/bin/jaeger'))) {
+/** The pinned Jaeger (built first if needed) on its usual ports. */
+async function runJaeger(): Promise<Jaeger> {
+  if (!existsSync(jaegerBinary)) {
     process.stdout.write('Building Jaeger into .tools/bin (the first time takes minutes)…\n');
     execFileSync(join(repo, 'scripts/install-tools.sh'), ['jaeger'], { stdio: 'inherit' });
   }
-  const child = spawn(
-    join(repo, '.tools/bin/jaeger'),
-    ['--config', `file:${join(repo, 'tools/jaeger/all-in-one.yaml')}`],
-    { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  pipeLines(child, { name: 'jaeger', color: 33 });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`jaeger exited with code ${child.exitCode}`);
-    if (
-      await fetch(`${jaegerQuery}/api/services`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return startJaeger({
+    ports: { otlp: 4317, query: 16686, queryGrpc: 16685 },
+    detached: true,
+    onLine: printer('jaeger', 33),
+  });
 }
 
-const jaeger = args.jaeger ? await startJaeger() : undefined;
+/**
+ * The grpcurl command the "Try:" lines use: the pinned one when built, else
+ * one on PATH; undefined when there is none.
+ */
+function grpcurlCommand(): string | undefined {
+  if (existsSync(join(repo, '.tools/bin/grpcurl'))) return '.tools/bin/grpcurl';
+  const onPath = (process.env.PATH ?? '')
+    .split(':')
+    .some((dir) => dir && existsSync(join(dir, 'grpcurl')));
+  return onPath ? 'grpcurl' : undefined;
+}
 
-const children = specs.map((spec) => {
-  // Own process group: Ctrl-C reaches only this launcher, which then sends
-  // each service exactly one SIGTERM, the signal Kubernetes sends.
-  const child = spawn(process.execPath, ['--import', preload, spec.main], {
-    cwd: repo,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      GRPC_PORT: String(spec.port),
-      DATA_DIR: resolve(args['data-dir'] ?? 'data'),
-      ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317' } : {}),
-      ...spec.env,
-    },
-  });
-  pipeLines(child, spec);
-  return {
-    spec,
-    child,
-    exited: new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1))),
-  };
-});
+const jaeger = args.jaeger ? await runJaeger() : undefined;
+
+const specs: { name: ServiceName; color: number; port: number; env: Record<string, string> }[] = [
+  { name: 'user', color: 36, port: userPort, env: {} },
+  {
+    name: 'product',
+    color: 35,
+    port: productPort,
+    env: { USER_SERVICE_ADDRESS: `localhost:${userPort}` },
+  },
+];
+const children: ServiceProcess[] = await Promise.all(
+  specs.map((spec) =>
+    spawnService(spec.name, {
+      port: spec.port,
+      inheritEnv: true,
+      // Own process group: Ctrl-C reaches only this launcher, which then sends
+      // each service exactly one SIGTERM, the signal Kubernetes sends.
+      detached: true,
+      wait: false,
+      env: {
+        // Reachable from other machines' grpcurl too, as in a pod.
+        GRPC_HOST: '0.0.0.0',
+        DATA_DIR: resolve(args['data-dir'] ?? 'data'),
+        ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } : {}),
+        ...spec.env,
+      },
+      onLine: printer(`${spec.name}-service`, spec.color),
+    }),
+  ),
+);
 
 let stopping = false;
 let firstSignalAt = 0;
 function stop(): void {
-  for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const child of children) if (child.running) child.process.kill('SIGTERM');
   stopping = true;
 }
 /**
@@ -147,45 +130,49 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 // One service dying takes the other down: a half-running system misleads.
-for (const { spec, exited } of children) {
-  void exited.then((code) => {
+for (const child of children) {
+  void child.exited.then((code) => {
     if (!stopping) {
-      process.stdout.write(`${spec.name} exited with code ${code}; stopping\n`);
+      process.stdout.write(`${child.service} exited with code ${code}; stopping\n`);
       stop();
     }
   });
 }
 
 await Promise.all(
-  specs.map((spec) =>
-    waitUntilServing(`localhost:${spec.port}`, {
-      timeoutMs: Number.POSITIVE_INFINITY,
-      abandon: () => (stopping ? 'stopping' : undefined),
-    }).catch(() => {}),
-  ),
+  children.map((child) => child.waitServing(Number.POSITIVE_INFINITY).catch(() => {})),
 );
 if (!stopping) {
-  const grpcurl = existsSync(join(repo, '.tools/bin/grpcurl')) ? '.tools/bin/grpcurl' : 'grpcurl';
+  const grpcurl = grpcurlCommand();
+  const cmd = grpcurl ?? 'grpcurl';
   process.stdout.write(`
   UserService     localhost:${userPort}   (grpc, plaintext, reflection on)
   ProductService  localhost:${productPort}   (grpc, plaintext, reflection on)
   Metrics         http://localhost:9464/metrics (user)  http://localhost:9465/metrics (product)
 ${
   jaeger
-    ? `  Jaeger          ${jaegerQuery}  (query API; spans arrive about a second after a call)
+    ? `  Jaeger          ${jaegerQueryUrl}  (query API; spans arrive about a second after a call)
 `
     : ''
+}${
+  grpcurl
+    ? ''
+    : `
+  grpcurl is not installed: build the pinned one into .tools/bin with
+    scripts/install-tools.sh grpcurl
+  (or install grpcurl on your PATH), then run the commands below.
+`
 }
   Try:
-    ${grpcurl} -plaintext localhost:${userPort} list
-    ${grpcurl} -plaintext -d '{"username":"ada","email":"ada@example.com"}' localhost:${userPort} shop.user.v1.UserService/CreateUser
-    ${grpcurl} -plaintext -d '{"name":"Lamp","owner_id":"<id from above>","price":{"currency_code":"EUR","units":25}}' localhost:${productPort} shop.product.v1.ProductService/CreateProduct
-    ${grpcurl} -plaintext localhost:${productPort} shop.product.v1.ProductService/ListProducts
+    ${cmd} -plaintext localhost:${userPort} list
+    ${cmd} -plaintext -d '{"username":"grace","email":"grace@example.com"}' localhost:${userPort} shop.user.v1.UserService/CreateUser
+    ${cmd} -plaintext -d '{"name":"Lamp","owner_id":"<id from above>","price":{"currency_code":"EUR","units":25}}' localhost:${productPort} shop.product.v1.ProductService/CreateProduct
+    ${cmd} -plaintext localhost:${productPort} shop.product.v1.ProductService/ListProducts
 ${
   jaeger
     ? `
-  Then its trace (the trace_id is also on the call's "rpc" log line):
-    curl -s '${jaegerQuery}/api/traces?service=product-service&limit=1' | jq '.data[0].spans[] | .operationName'
+  Then its trace, drawn in the terminal (the trace_id is also on the call's "rpc" log line):
+    npm run trace -- --last product-service
 `
     : ''
 }
@@ -199,9 +186,5 @@ process.stdout.write(
   clean ? 'both services stopped cleanly\n' : `services exited with ${codes.join(', ')}\n`,
 );
 // Jaeger last, so the services' final spans reach it on their way out.
-if (jaeger && jaeger.exitCode === null) {
-  const exited = new Promise((done) => jaeger.once('exit', done));
-  jaeger.kill('SIGTERM');
-  await exited;
-}
+await jaeger?.stop();
 process.exit(clean ? 0 : 1);

@@ -4,17 +4,20 @@
 // the Dockerfile's base image, start both services with the Dockerfile's own
 // CMD, pass a health check and calls that cross both services, and stop them
 // with SIGTERM as Kubernetes does.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProductServiceClient } from '../services/gen/shop/product/v1/product_service.pb.js';
-import { UserServiceClient } from '../services/gen/shop/user/v1/user_service.pb.js';
-import { waitUntilServing } from '../services/shared/wait-until-serving.js';
-import { freePort } from './support/ports.js';
-import { rpc } from './support/rpc.js';
+import { freePort } from '../scripts/lib/free-port.js';
+import {
+  productClientOf,
+  type ServiceProcess,
+  spawnService,
+  userClientOf,
+} from '../scripts/lib/spawn-service.js';
+import { unaryCall } from '../services/shared/grpc/unary-call.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
@@ -45,62 +48,29 @@ const withImageNode = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({
   npm_config_nodedir: nodeHome,
 });
 
-interface Service {
-  process: ChildProcess;
-  output: string[];
-  port: number;
-  exit: Promise<number | null>;
-}
-
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
 let app: string;
 
-function start(target: string, env: Record<string, string>): Promise<Service> {
-  const [command, ...args] = commandOf(target);
+/** A service started with the Dockerfile's CMD for its target, in the install, on the image's Node. */
+function start(name: 'user' | 'product', env: Record<string, string>): Promise<ServiceProcess> {
+  const [command, ...args] = commandOf(`${name}-service`);
   expect(command).toBe('node');
-  return freePort().then((port) => {
-    const child = spawn(node, args, {
-      cwd: app,
-      // What a container gets: no inherited test or developer environment.
-      env: {
-        PATH: withImageNode(process.env).PATH,
-        NODE_ENV: 'production',
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        DATA_DIR: join(app, 'data', target),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    const output: string[] = [];
-    child.stdout?.on('data', (chunk) => output.push(String(chunk)));
-    child.stderr?.on('data', (chunk) => output.push(String(chunk)));
-    const exit = new Promise<number | null>((done) =>
-      child.once('exit', (code) => {
-        children.delete(child);
-        done(code);
-      }),
-    );
-    return { process: child, output, port, exit };
-  });
-}
-
-function waitServing(service: Service): Promise<void> {
-  return waitUntilServing(`127.0.0.1:${service.port}`, {
-    abandon: () => (service.process.exitCode === null ? undefined : 'exited'),
-  }).catch((error: Error) => {
-    throw new Error(`${error.message}; output:\n${service.output.join('')}`);
+  return spawnService(name, {
+    cwd: app,
+    node,
+    args,
+    // What a container gets: no inherited test or developer environment.
+    env: {
+      PATH: withImageNode(process.env).PATH ?? '',
+      NODE_ENV: 'production',
+      DATA_DIR: join(app, 'data', name),
+      ...env,
+    },
   });
 }
 
 describe('production install (as the Dockerfile builds it)', () => {
-  let user: Service;
-  let product: Service;
+  let user: ServiceProcess;
+  let product: ServiceProcess;
   let metricsPort: number;
 
   beforeAll(async () => {
@@ -132,17 +102,15 @@ describe('production install (as the Dockerfile builds it)', () => {
     }
 
     metricsPort = await freePort();
-    user = await start('user-service', { METRICS_PORT: String(metricsPort) });
-    await waitServing(user);
-    product = await start('product-service', {
-      USER_SERVICE_ADDRESS: `127.0.0.1:${user.port}`,
+    user = await start('user', { METRICS_PORT: String(metricsPort) });
+    product = await start('product', {
+      USER_SERVICE_ADDRESS: user.address,
       METRICS_PORT: String(await freePort()),
     });
-    await waitServing(product);
   }, 600_000);
 
-  afterAll(() => {
-    for (const child of children) child.kill('SIGKILL');
+  afterAll(async () => {
+    await Promise.all([user?.stop('SIGKILL'), product?.stop('SIGKILL')]);
     if (app) rmSync(app, { recursive: true, force: true });
   });
 
@@ -164,18 +132,15 @@ describe('production install (as the Dockerfile builds it)', () => {
   });
 
   it('serves a call that crosses both services', async () => {
-    const users = new UserServiceClient(`127.0.0.1:${user.port}`, credentials.createInsecure());
-    const products = new ProductServiceClient(
-      `127.0.0.1:${product.port}`,
-      credentials.createInsecure(),
-    );
+    const users = userClientOf(user);
+    const products = productClientOf(product);
     try {
-      const { user: created } = await rpc(users, 'createUser', {
+      const { user: created } = await unaryCall(users, 'createUser', {
         username: 'prod_install',
         email: 'prod-install@example.com',
         requestId: '',
       });
-      const { product: made } = await rpc(
+      const { product: made } = await unaryCall(
         products,
         'createProduct',
         {
@@ -191,10 +156,10 @@ describe('production install (as the Dockerfile builds it)', () => {
       // Enough calls to make garbage and run the GC in both processes: native
       // addons that mishandle finalization abort here, not in a unit test.
       for (let i = 0; i < 300; i++) {
-        await rpc(products, 'listProducts', { pageSize: 10, pageToken: '', ownerId: '' });
+        await unaryCall(products, 'listProducts', { pageSize: 10, pageToken: '', ownerId: '' });
       }
-      expect(user.process.exitCode).toBeNull();
-      expect(product.process.exitCode).toBeNull();
+      expect(user.running).toBe(true);
+      expect(product.running).toBe(true);
     } finally {
       users.close();
       products.close();
@@ -208,8 +173,7 @@ describe('production install (as the Dockerfile builds it)', () => {
 
   it('stops cleanly on SIGTERM (node is PID 1 in the image: the signal reaches it directly)', async () => {
     for (const service of [product, user]) {
-      service.process.kill('SIGTERM');
-      expect(await service.exit, service.output.join('')).toBe(0);
+      expect(await service.stop('SIGTERM'), service.tail()).toBe(0);
     }
   });
 });

@@ -1,7 +1,10 @@
-import { type Env, readAddress, readDuration } from '../shared/config.js';
-import { readServiceConfig, type ServiceConfig } from '../shared/service-config.js';
+import { type Env, readAddress, readDuration } from '../shared/process/config.js';
+import { readServiceConfig, type ServiceConfig } from '../shared/process/service-config.js';
 
+export const PRODUCT_SERVICE_NAME = 'product-service';
 export const PRODUCT_SERVICE_PORT = 50052;
+/** Prometheus port (METRICS_PORT); not 9464, so both services run on one machine. */
+export const PRODUCT_METRICS_PORT = 9465;
 
 export interface ProductConfig extends ServiceConfig {
   userService: {
@@ -18,7 +21,7 @@ export interface ProductConfig extends ServiceConfig {
 /** The settings every service has (see readServiceConfig), plus where UserService is. */
 export function loadProductConfig(env: Env): ProductConfig {
   return {
-    ...readServiceConfig(env, 'product-service', PRODUCT_SERVICE_PORT),
+    ...readServiceConfig(env, PRODUCT_SERVICE_NAME, PRODUCT_SERVICE_PORT),
     userService: {
       address: readAddress(env, 'USER_SERVICE_ADDRESS', 'localhost:50051'),
       timeoutMs: readDuration(env, 'USER_SERVICE_TIMEOUT', 2000, { minMs: 1, maxMs: 60_000 }),

@@ -1,17 +1,17 @@
 // ProductService process entry point. Start it with the tracing preload:
-//   node --import ./dist/services/shared/telemetry/register.js dist/services/product/main.js
+//   node --import ./dist/services/product/preload.js dist/services/product/main.js
 import { credentials } from '@grpc/grpc-js';
 import { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
-import { runMain } from '../shared/run-main.js';
+import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
-import { loadProductConfig } from './config.js';
+import { loadProductConfig, PRODUCT_SERVICE_NAME } from './config.js';
 import { productMigrations } from './migrations.js';
 import { createOwnerDirectory } from './owner-directory.js';
 import { createProductServer } from './server.js';
 import { createSqlProductStore } from './sql-store.js';
 
 runMain({
-  service: 'product-service',
+  service: PRODUCT_SERVICE_NAME,
   loadConfig: loadProductConfig,
   async build(config, log) {
     const db = await openSqlClient(config.storage, { log });

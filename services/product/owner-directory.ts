@@ -1,17 +1,12 @@
-import {
-  type CallOptions,
-  type Interceptor,
-  type Metadata,
-  type ServiceError,
-  status,
-} from '@grpc/grpc-js';
+import { type CallOptions, type ServiceError, status } from '@grpc/grpc-js';
 import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { Owner } from '../gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
-import type { CallContext } from '../shared/call-context.js';
-import { summarizeError } from '../shared/describe-error.js';
-import { callerGone, unavailable } from '../shared/errors.js';
-import { outboundCallOptions, outboundMetadata } from '../shared/outbound.js';
+import { summarizeError } from '../shared/errors/describe-error.js';
+import { callerGone, unavailable } from '../shared/errors/server-error.js';
+import type { CallContext } from '../shared/grpc/call-context.js';
+import { outboundCallOptions, outboundMetadata } from '../shared/grpc/outbound-call-options.js';
+import { unaryCall } from '../shared/grpc/unary-call.js';
 import {
   clientMetricsInterceptor,
   createClientRpcMetrics,
@@ -43,24 +38,6 @@ const outage = new Set([
   status.CANCELLED,
 ]);
 
-type Callback<Res> = (error: ServiceError | null, response: Res) => void;
-
-function unary<Res>(
-  start: (metadata: Metadata, options: CallOptions, callback: Callback<Res>) => void,
-  context: CallContext,
-  options: { timeoutMs: number; interceptors: Interceptor[] },
-): Promise<Res> {
-  const callOptions = {
-    ...outboundCallOptions(context, options.timeoutMs),
-    interceptors: options.interceptors,
-  };
-  return new Promise((resolve, reject) =>
-    start(outboundMetadata(context), callOptions, (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
-}
-
 const isGrpcError = (error: unknown): error is ServiceError =>
   error instanceof Error && typeof (error as ServiceError).code === 'number';
 
@@ -87,20 +64,23 @@ export function createOwnerDirectory(
   client: UserServiceClient,
   options: OwnerDirectoryOptions,
 ): OwnerDirectory {
-  const call = {
-    timeoutMs: options.timeoutMs,
-    interceptors: [clientMetricsInterceptor(createClientRpcMetrics())],
-  };
+  const interceptors = [clientMetricsInterceptor(createClientRpcMetrics())];
+  /** Deadline, cancellation and forwarded headers from the call being served. */
+  const callOptions = (context: CallContext): Partial<CallOptions> => ({
+    ...outboundCallOptions(context, options.timeoutMs),
+    interceptors,
+  });
   return {
     find: (id, context) =>
       // A span of its own, so the trace shows the owner check as one step.
       inSpan('find owner', {}, async (span) => {
         try {
-          const { user } = await unary<{ user?: { id: string; username: string } | undefined }>(
-            (metadata, callOptions, callback) =>
-              client.getUser({ id }, metadata, callOptions, callback),
-            context,
-            call,
+          const { user } = await unaryCall(
+            client,
+            'getUser',
+            { id },
+            callOptions(context),
+            outboundMetadata(context),
           );
           span.setAttribute('shop.owner.found', user !== undefined);
           return user && toOwner(user);
@@ -127,11 +107,12 @@ export function createOwnerDirectory(
       if (ids.length === 0) return new Map();
       return inSpan('resolve owners', { 'shop.owners.requested': ids.length }, async (span) => {
         try {
-          const { users } = await unary<{ users: { id: string; username: string }[] }>(
-            (metadata, callOptions, callback) =>
-              client.batchGetUsers({ ids: [...ids] }, metadata, callOptions, callback),
-            context,
-            call,
+          const { users } = await unaryCall(
+            client,
+            'batchGetUsers',
+            { ids: [...ids] },
+            callOptions(context),
+            outboundMetadata(context),
           );
           span.setAttributes({
             'shop.owners.resolved': users.length,

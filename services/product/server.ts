@@ -1,7 +1,11 @@
 import { ProductServiceService } from '../gen/shop/product/v1/product_service.pb.js';
-import type { ServerMiddleware } from '../shared/bind-service.js';
-import { createGrpcServer, type GrpcServer, type GrpcServerConfig } from '../shared/grpc-server.js';
-import type { Logger } from '../shared/logger.js';
+import type { ServerMiddleware } from '../shared/grpc/bind-service.js';
+import {
+  createGrpcServer,
+  type GrpcServer,
+  type GrpcServerConfig,
+} from '../shared/grpc/grpc-server.js';
+import type { Logger } from '../shared/process/logger.js';
 import type { OwnerDirectory } from './owner-directory.js';
 import { createProductService } from './service.js';
 import type { ProductStore } from './store.js';

@@ -4,13 +4,13 @@ import {
   type ProductServiceService,
   type Product as ProtoProduct,
 } from '../gen/shop/product/v1/product_service.pb.js';
-import type { ServiceImplementation } from '../shared/bind-service.js';
-import { failedPrecondition, notFound } from '../shared/errors.js';
-import { createOnce } from '../shared/idempotency.js';
-import { newId } from '../shared/ids.js';
-import { nextPage, readPage } from '../shared/page-token.js';
+import { createOnce } from '../shared/api/create-once.js';
+import { newId } from '../shared/api/ids.js';
+import { nextPage, readPage } from '../shared/api/page-token.js';
+import { assertValid, checkUuid } from '../shared/api/validation.js';
+import { failedPrecondition, notFound } from '../shared/errors/server-error.js';
+import type { ServiceImplementation } from '../shared/grpc/bind-service.js';
 import { annotateActiveSpan } from '../shared/telemetry/tracer.js';
-import { assertValid, checkUuid } from '../shared/validation.js';
 import type { OwnerDirectory } from './owner-directory.js';
 import type { Product, ProductStore } from './store.js';
 import { type NewProduct, parseCreateProduct } from './validation.js';

@@ -1,4 +1,4 @@
-import type { Money } from '../shared/money.js';
+import type { Money } from '../shared/api/money.js';
 
 /** A product, as the service and its stores see it. */
 export interface Product {

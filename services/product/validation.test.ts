@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { invalidFields } from '../../test/support/invalid-fields.js';
 import type { CreateProductRequest } from '../gen/shop/product/v1/product_service.pb.js';
-import { newId } from '../shared/ids.js';
+import { newId } from '../shared/api/ids.js';
 import { parseCreateProduct } from './validation.js';
 
 const valid: CreateProductRequest = {

@@ -1,12 +1,12 @@
 import type { CreateProductRequest } from '../gen/shop/product/v1/product_service.pb.js';
-import { checkPrice, type Money } from '../shared/money.js';
+import { checkPrice, type Money } from '../shared/api/money.js';
 import {
   assertValid,
   type Check,
   checkRequestId,
   checkUuid,
   hasControlCharacters,
-} from '../shared/validation.js';
+} from '../shared/api/validation.js';
 
 export const MAX_NAME_LENGTH = 200;
 

@@ -1,14 +1,14 @@
 // UserService process entry point. Start it with the tracing preload:
-//   node --import ./dist/services/shared/telemetry/register.js dist/services/user/main.js
-import { runMain } from '../shared/run-main.js';
+//   node --import ./dist/services/user/preload.js dist/services/user/main.js
+import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
-import { loadUserConfig } from './config.js';
+import { loadUserConfig, USER_SERVICE_NAME } from './config.js';
 import { userMigrations } from './migrations.js';
 import { createUserServer } from './server.js';
 import { createSqlUserStore } from './sql-store.js';
 
 runMain({
-  service: 'user-service',
+  service: USER_SERVICE_NAME,
   loadConfig: loadUserConfig,
   async build(config, log) {
     const db = await openSqlClient(config.storage, { log });

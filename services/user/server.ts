@@ -1,7 +1,11 @@
 import { UserServiceService } from '../gen/shop/user/v1/user_service.pb.js';
-import type { ServerMiddleware } from '../shared/bind-service.js';
-import { createGrpcServer, type GrpcServer, type GrpcServerConfig } from '../shared/grpc-server.js';
-import type { Logger } from '../shared/logger.js';
+import type { ServerMiddleware } from '../shared/grpc/bind-service.js';
+import {
+  createGrpcServer,
+  type GrpcServer,
+  type GrpcServerConfig,
+} from '../shared/grpc/grpc-server.js';
+import type { Logger } from '../shared/process/logger.js';
 import { createUserService } from './service.js';
 import type { UserStore } from './store.js';
 

@@ -1,11 +1,11 @@
 import type { User as ProtoUser, UserServiceService } from '../gen/shop/user/v1/user_service.pb.js';
-import type { ServiceImplementation } from '../shared/bind-service.js';
-import { alreadyExists, notFound } from '../shared/errors.js';
-import { createOnce } from '../shared/idempotency.js';
-import { newId } from '../shared/ids.js';
-import { MAX_PAGE_SIZE, nextPage, readPage } from '../shared/page-token.js';
-import { UniqueViolationError } from '../shared/store-errors.js';
-import { assertValid, checkUuid } from '../shared/validation.js';
+import { createOnce } from '../shared/api/create-once.js';
+import { newId } from '../shared/api/ids.js';
+import { MAX_PAGE_SIZE, nextPage, readPage } from '../shared/api/page-token.js';
+import { assertValid, checkUuid } from '../shared/api/validation.js';
+import { alreadyExists, notFound } from '../shared/errors/server-error.js';
+import { UniqueViolationError } from '../shared/errors/unique-violation-error.js';
+import type { ServiceImplementation } from '../shared/grpc/bind-service.js';
 import type { User, UserStore } from './store.js';
 import { parseCreateUser } from './validation.js';
 

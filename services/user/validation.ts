@@ -1,5 +1,5 @@
 import type { CreateUserRequest } from '../gen/shop/user/v1/user_service.pb.js';
-import { assertValid, type Check, checkRequestId } from '../shared/validation.js';
+import { assertValid, type Check, checkRequestId } from '../shared/api/validation.js';
 
 const USERNAME = /^[a-z0-9_.-]{3,32}$/;
 /**

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../scripts/lib/free-port.js';
 import { grpcurl, grpcurlJson, repo } from '../support/grpcurl.js';
-import { freePort } from '../support/ports.js';
 
 let launcher: ChildProcess;
 let output = '';

@@ -1,59 +1,41 @@
 // The real entry point's lifecycle: SIGTERM drains and exits 0; a second
 // signal while draining forces exit 1; health reports NOT_SERVING meanwhile.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnService } from '../../scripts/lib/spawn-service.js';
 import { HealthClient } from '../../services/gen/grpc/health/v1/health.pb.js';
 import { ServerReflectionClient } from '../../services/gen/grpc/reflection/v1/reflection.pb.js';
-import { repo } from '../support/grpcurl.js';
-import { freePort } from '../support/ports.js';
-import { rpc } from '../support/rpc.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0).reverse()) step();
 });
 
-async function startUserService(grace: string) {
+async function startUserProcess(grace: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'shop-signals-'));
-  const port = await freePort();
-  let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['dist/services/user/main.js'], {
-    cwd: repo,
-    env: { ...process.env, GRPC_PORT: String(port), DATA_DIR: dataDir, SHUTDOWN_GRACE: grace },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const service = await spawnService('user', {
+    env: { DATA_DIR: dataDir, SHUTDOWN_GRACE: grace },
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   cleanup.push(() => {
-    child.kill('SIGKILL');
+    service.process.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
-  await vi.waitFor(() => expect(output).toContain('"msg":"serving"'), { timeout: 20_000 });
-  return { child, exited, address: `127.0.0.1:${port}`, output: () => output };
+  return service;
 }
 
 describe('signals on the real entry point', () => {
   it('drains on SIGTERM, flushes telemetry, closes the store, in that order, and exits 0', async () => {
-    const service = await startUserService('10s');
-    service.child.kill('SIGTERM');
+    const service = await startUserProcess('10s');
+    service.process.kill('SIGTERM');
     expect(await service.exited).toBe(0);
-    const lines = service
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg: string; step?: string });
+    const lines = service.logs;
     const sequence = lines
       .filter((l) => ['shutting down: draining calls', 'shutdown step', 'stopped'].includes(l.msg))
-      .map((l) => l.step ?? l.msg);
+      .map((l) => (l.step as string | undefined) ?? l.msg);
     expect(sequence).toEqual([
       'shutting down: draining calls',
       'flush telemetry',
@@ -64,7 +46,7 @@ describe('signals on the real entry point', () => {
   });
 
   it('reports NOT_SERVING while draining, and a second signal forces exit 1', async () => {
-    const service = await startUserService('60s');
+    const service = await startUserProcess('60s');
     // An open reflection stream is an in-flight call: draining waits for it.
     const reflection = new ServerReflectionClient(service.address, credentials.createInsecure());
     cleanup.push(() => reflection.close());
@@ -81,14 +63,14 @@ describe('signals on the real entry point', () => {
     watch.on('data', (m: { status: number }) => statuses.push(m.status));
     await vi.waitFor(() => expect(statuses).toEqual([1 /* SERVING */]));
 
-    service.child.kill('SIGTERM');
+    service.process.kill('SIGTERM');
     await vi.waitFor(() => expect(statuses).toEqual([1, 2 /* NOT_SERVING */]));
-    expect(service.child.exitCode).toBeNull(); // still draining the reflection stream
-    service.child.kill('SIGTERM');
+    expect(service.process.exitCode).toBeNull(); // still draining the reflection stream
+    service.process.kill('SIGTERM');
     expect(await service.exited).toBe(1);
-    expect(service.output()).toContain('second signal, forcing exit');
+    expect(service.lines.join('\n')).toContain('second signal, forcing exit');
     await expect(
-      rpc(health, 'check', { service: '' }, { deadline: Date.now() + 2000 }),
+      unaryCall(health, 'check', { service: '' }, { deadline: Date.now() + 2000 }),
     ).rejects.toThrow();
   });
 });

@@ -1,44 +1,27 @@
 // The real ProductService entry point with no UserService behind it, called
 // with the real grpcurl: writes fail fast with UNAVAILABLE and a retry hint,
 // reads still answer, and the process stays alive and ready.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { grpcurl, grpcurlJson, repo } from '../support/grpcurl.js';
-import { freePort } from '../support/ports.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from '../../scripts/lib/free-port.js';
+import { type ServiceProcess, spawnService } from '../../scripts/lib/spawn-service.js';
+import { grpcurl, grpcurlJson } from '../support/grpcurl.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'shop-down-'));
-let product: ChildProcess;
+let product: ServiceProcess;
 let address = '';
-let output = '';
 beforeAll(async () => {
-  const [port, metrics, nobody] = [await freePort(), await freePort(), await freePort()];
-  address = `127.0.0.1:${port}`;
-  product = spawn(
-    process.execPath,
-    ['--import', './dist/services/shared/telemetry/register.js', 'dist/services/product/main.js'],
-    {
-      cwd: repo,
-      env: {
-        PATH: process.env.PATH,
-        GRPC_PORT: String(port),
-        METRICS_PORT: String(metrics),
-        DATA_DIR: dataDir,
-        // Nothing listens there: UserService is down.
-        USER_SERVICE_ADDRESS: `127.0.0.1:${nobody}`,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  product.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk;
+  // Nothing listens there: UserService is down.
+  const nobody = await freePort();
+  product = await spawnService('product', {
+    env: { DATA_DIR: dataDir, USER_SERVICE_ADDRESS: `127.0.0.1:${nobody}` },
   });
-  await vi.waitFor(() => expect(output).toContain('"msg":"serving"'), { timeout: 20_000 });
+  address = product.address;
 });
-afterAll(() => {
-  product.kill('SIGKILL');
+afterAll(async () => {
+  await product.stop('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
 

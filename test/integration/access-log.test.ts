@@ -4,9 +4,10 @@ import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import { createLogger } from '../../services/shared/logger.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { createLogger } from '../../services/shared/process/logger.js';
 import { delayMiddleware } from '../support/delay.js';
-import { expectStatus, rpc } from '../support/rpc.js';
+import { expectStatus } from '../support/rpc.js';
 import { type Running, startProductService, startUserService } from '../support/services.js';
 
 /** The project's logger (redaction, level names), writing into an array. */
@@ -35,7 +36,7 @@ beforeAll(async () => {
     log: productLog.log,
     userTimeoutMs: 20_000,
   });
-  const { user } = await rpc(users.client, 'createUser', {
+  const { user } = await unaryCall(users.client, 'createUser', {
     username: 'grace_hopper',
     email: 'grace.hopper@example.com',
     requestId: '',
@@ -60,7 +61,7 @@ describe('access log', () => {
       }),
     ]);
     await expectStatus(
-      rpc(users.client, 'createUser', {
+      unaryCall(users.client, 'createUser', {
         username: 'grace_hopper',
         email: 'x@example.com',
         requestId: '',
@@ -80,7 +81,7 @@ describe('access log', () => {
     slow.delay.ms = 1000;
     try {
       await expectStatus(
-        rpc(users.client, 'getUser', { id: ownerId }, { deadline: Date.now() + 200 }),
+        unaryCall(users.client, 'getUser', { id: ownerId }, { deadline: Date.now() + 200 }),
         status.DEADLINE_EXCEEDED,
       );
       await vi.waitFor(() =>

@@ -5,11 +5,12 @@ import {
   type ProductServiceClient,
 } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import type { ServerMiddleware } from '../../services/shared/bind-service.js';
-import { newId } from '../../services/shared/ids.js';
-import { MAX_UNITS } from '../../services/shared/money.js';
+import { newId } from '../../services/shared/api/ids.js';
+import { MAX_UNITS } from '../../services/shared/api/money.js';
+import type { ServerMiddleware } from '../../services/shared/grpc/bind-service.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { delayMiddleware } from '../support/delay.js';
-import { deadlineIn, expectStatus, rpc } from '../support/rpc.js';
+import { deadlineIn, expectStatus } from '../support/rpc.js';
 import { type Running, startProductService, startUserService } from '../support/services.js';
 
 /** Records every call UserService receives, with the deadline it carried. */
@@ -31,7 +32,7 @@ const price = (units: bigint, nanos = 0) => ({ currencyCode: 'EUR', units, nanos
 let sequence = 0;
 async function createOwner(users: Running<UserServiceClient>) {
   const username = `owner${++sequence}_${Date.now() % 100000}`;
-  const { user } = await rpc(users.client, 'createUser', {
+  const { user } = await unaryCall(users.client, 'createUser', {
     username,
     email: `${username}@example.com`,
     requestId: '',
@@ -53,7 +54,7 @@ describe('ProductService against a real UserService', () => {
   });
 
   const createProduct = (ownerId: string, name = 'Desk lamp', requestId = '') =>
-    rpc(products.client, 'createProduct', {
+    unaryCall(products.client, 'createProduct', {
       name,
       ownerId,
       price: price(25n, 500_000_000),
@@ -69,7 +70,7 @@ describe('ProductService against a real UserService', () => {
       price: { currencyCode: 'EUR', units: 25n, nanos: 500_000_000 },
       owner: { id: owner.id, username: owner.username },
     });
-    const got = await rpc(products.client, 'getProduct', { id: product?.id ?? '' });
+    const got = await unaryCall(products.client, 'getProduct', { id: product?.id ?? '' });
     expect(got.product).toEqual(product);
     expect(got.ownerResolution).toBe(OwnerResolution.OWNER_RESOLUTION_COMPLETE);
   });
@@ -77,13 +78,13 @@ describe('ProductService against a real UserService', () => {
   it('keeps the largest accepted amount exact, to the nano', async () => {
     const owner = await createOwner(users);
     const units = MAX_UNITS - 1n;
-    const { product } = await rpc(products.client, 'createProduct', {
+    const { product } = await unaryCall(products.client, 'createProduct', {
       name: 'Yacht',
       ownerId: owner.id,
       price: { currencyCode: 'JPY', units, nanos: 999_999_999 },
       requestId: '',
     });
-    const got = await rpc(products.client, 'getProduct', { id: product?.id ?? '' });
+    const got = await unaryCall(products.client, 'getProduct', { id: product?.id ?? '' });
     expect(got.product?.price).toEqual({ currencyCode: 'JPY', units, nanos: 999_999_999 });
   });
 
@@ -104,7 +105,7 @@ describe('ProductService against a real UserService', () => {
       [1, 2, 3].map(() => createProduct(owner.id, 'Chair', requestId)),
     );
     for (const r of retried) expect(r.product).toEqual(first.product);
-    const listed = await rpc(products.client, 'listProducts', {
+    const listed = await unaryCall(products.client, 'listProducts', {
       pageSize: 100,
       pageToken: '',
       ownerId: owner.id,
@@ -123,7 +124,7 @@ describe('ProductService against a real UserService', () => {
     let pages = 0;
     const seen: string[] = [];
     do {
-      const page = await rpc(products.client, 'listProducts', {
+      const page = await unaryCall(products.client, 'listProducts', {
         pageSize: 4,
         pageToken,
         ownerId: '',
@@ -144,12 +145,12 @@ describe('ProductService against a real UserService', () => {
     const [mine, theirs] = await Promise.all([createOwner(users), createOwner(users)]);
     for (const name of ['1', '2', '3']) await createProduct(mine?.id ?? '', name);
     await createProduct(theirs?.id ?? '', 'other');
-    const first = await rpc(products.client, 'listProducts', {
+    const first = await unaryCall(products.client, 'listProducts', {
       pageSize: 2,
       pageToken: '',
       ownerId: mine?.id ?? '',
     });
-    const second = await rpc(products.client, 'listProducts', {
+    const second = await unaryCall(products.client, 'listProducts', {
       pageSize: 2,
       pageToken: first.nextPageToken,
       ownerId: mine?.id ?? '',
@@ -157,7 +158,7 @@ describe('ProductService against a real UserService', () => {
     expect([...first.products, ...second.products].map((p) => p.name)).toEqual(['1', '2', '3']);
     expect(second.nextPageToken).toBe('');
     const foreign = await expectStatus(
-      rpc(products.client, 'listProducts', {
+      unaryCall(products.client, 'listProducts', {
         pageSize: 2,
         pageToken: first.nextPageToken,
         ownerId: theirs?.id ?? '',
@@ -166,7 +167,7 @@ describe('ProductService against a real UserService', () => {
     );
     expect(foreign.badRequest?.fieldViolations[0]?.field).toBe('page_token');
     await expectStatus(
-      rpc(products.client, 'listProducts', { pageSize: 2, pageToken: '', ownerId: 'bob' }),
+      unaryCall(products.client, 'listProducts', { pageSize: 2, pageToken: '', ownerId: 'bob' }),
       status.INVALID_ARGUMENT,
     );
   });
@@ -176,7 +177,7 @@ describe('ProductService against a real UserService', () => {
     userCalls.calls.length = 0;
     const metadata = new Metadata();
     metadata.set('x-request-id', 'req-7f3a');
-    await rpc(
+    await unaryCall(
       products.client,
       'createProduct',
       { name: 'Mug', ownerId: owner.id, price: price(4n), requestId: '' },
@@ -192,7 +193,7 @@ describe('ProductService against a real UserService', () => {
     const owner = await createOwner(users);
     await createProduct(owner.id); // so the listings below have an owner to resolve
     const list = (deadline?: number) =>
-      rpc(
+      unaryCall(
         products.client,
         'listProducts',
         { pageSize: 1, pageToken: '', ownerId: owner.id },
@@ -234,7 +235,7 @@ describe('ProductService when UserService is down', () => {
     ownerId = (await createOwner(users)).id;
     productId =
       (
-        await rpc(products.client, 'createProduct', {
+        await unaryCall(products.client, 'createProduct', {
           name: 'Lamp',
           ownerId,
           price: price(3n),
@@ -246,7 +247,7 @@ describe('ProductService when UserService is down', () => {
   afterAll(() => products.stop());
 
   it('still answers a retried create with the original product', async () => {
-    const retried = await rpc(products.client, 'createProduct', {
+    const retried = await unaryCall(products.client, 'createProduct', {
       name: 'Lamp',
       ownerId,
       price: price(3n),
@@ -256,10 +257,10 @@ describe('ProductService when UserService is down', () => {
   });
 
   it('still answers reads, without owners, saying they are unresolved', async () => {
-    const got = await rpc(products.client, 'getProduct', { id: productId });
+    const got = await unaryCall(products.client, 'getProduct', { id: productId });
     expect(got.ownerResolution).toBe(OwnerResolution.OWNER_RESOLUTION_UNAVAILABLE);
     expect(got.product).toMatchObject({ id: productId, ownerId, owner: undefined });
-    const listed = await rpc(products.client, 'listProducts', {
+    const listed = await unaryCall(products.client, 'listProducts', {
       pageSize: 10,
       pageToken: '',
       ownerId: '',
@@ -271,7 +272,7 @@ describe('ProductService when UserService is down', () => {
   it('fails writes fast with UNAVAILABLE and a retry hint', async () => {
     const started = Date.now();
     const failure = await expectStatus(
-      rpc(products.client, 'createProduct', {
+      unaryCall(products.client, 'createProduct', {
         name: 'Lamp',
         ownerId,
         price: price(3n),
@@ -295,7 +296,7 @@ describe('ProductService when UserService is slow', () => {
     users = await startUserService({ middleware: [slow.middleware] });
     products = await startProductService(users.address, { userTimeoutMs: 20_000 });
     ownerId = (await createOwner(users)).id;
-    await rpc(products.client, 'createProduct', {
+    await unaryCall(products.client, 'createProduct', {
       name: 'Lamp',
       ownerId,
       price: price(3n),
@@ -310,7 +311,7 @@ describe('ProductService when UserService is slow', () => {
   });
 
   it('answers a read within the caller deadline, degraded', async () => {
-    const listed = await rpc(
+    const listed = await unaryCall(
       products.client,
       'listProducts',
       { pageSize: 10, pageToken: '', ownerId },
@@ -322,7 +323,7 @@ describe('ProductService when UserService is slow', () => {
 
   it('fails a write with UNAVAILABLE before the caller deadline', async () => {
     await expectStatus(
-      rpc(
+      unaryCall(
         products.client,
         'createProduct',
         { name: 'Lamp', ownerId, price: price(3n), requestId: '' },

@@ -6,9 +6,10 @@ import {
   HealthCheckResponse_ServingStatus as Serving,
 } from '../../services/gen/grpc/health/v1/health.pb.js';
 import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import type { ServerMiddleware } from '../../services/shared/bind-service.js';
-import { ServingStatus } from '../../services/shared/health.js';
-import { expectStatus, rpc } from '../support/rpc.js';
+import type { ServerMiddleware } from '../../services/shared/grpc/bind-service.js';
+import { ServingStatus } from '../../services/shared/grpc/health.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { expectStatus } from '../support/rpc.js';
 import { type Running, startUserService } from '../support/services.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -40,7 +41,7 @@ describe('health', () => {
     const users = await startUserService({ notServing: true });
     cleanup.push(() => users.stop());
     const health = healthClient(users.address);
-    const check = (service: string) => rpc(health, 'check', { service });
+    const check = (service: string) => unaryCall(health, 'check', { service });
     expect((await check('')).status).toBe(Serving.NOT_SERVING);
     users.server.health.set(ServingStatus.SERVING);
     expect((await check('')).status).toBe(Serving.SERVING);
@@ -52,21 +53,21 @@ describe('health', () => {
     const users = await startUserService({ notServing: true });
     cleanup.push(() => users.stop());
     const early = await expectStatus(
-      rpc(users.client, 'listUsers', { pageSize: 1, pageToken: '' }),
+      unaryCall(users.client, 'listUsers', { pageSize: 1, pageToken: '' }),
       status.UNAVAILABLE,
     );
     expect(early.errorInfo?.reason).toBe('NOT_SERVING');
     expect(early.retryInfo?.retryDelay).toBeDefined();
     users.server.health.set(ServingStatus.SERVING);
     await expect(
-      rpc(users.client, 'listUsers', { pageSize: 1, pageToken: '' }),
+      unaryCall(users.client, 'listUsers', { pageSize: 1, pageToken: '' }),
     ).resolves.toBeDefined();
   });
 
   it('answers `liveness` SERVING from listen to exit, whatever readiness says', async () => {
     const users = await startUserService({ notServing: true });
     const health = healthClient(users.address);
-    const check = (service: string) => rpc(health, 'check', { service });
+    const check = (service: string) => unaryCall(health, 'check', { service });
     expect((await check('liveness')).status).toBe(Serving.SERVING);
     expect((await check('')).status).toBe(Serving.NOT_SERVING);
     const watch = health.watch({ service: 'liveness' });
@@ -75,7 +76,7 @@ describe('health', () => {
     watch.on('data', (m: HealthCheckResponse) => seen.push(m.status));
     users.server.health.set(ServingStatus.SERVING);
     users.server.health.set(ServingStatus.NOT_SERVING);
-    const listed = await rpc(health, 'list', {});
+    const listed = await unaryCall(health, 'list', {});
     expect(listed.statuses).toMatchObject({
       '': { status: Serving.NOT_SERVING },
       'shop.user.v1.UserService': { status: Serving.NOT_SERVING },
@@ -120,7 +121,7 @@ describe('graceful shutdown', () => {
   }
 
   const list = (users: Running<UserServiceClient>) =>
-    rpc(users.client, 'listUsers', { pageSize: 1, pageToken: '' });
+    unaryCall(users.client, 'listUsers', { pageSize: 1, pageToken: '' });
 
   it('goes NOT_SERVING, lets in-flight calls finish, and refuses new ones', async () => {
     const { users, held } = await startGated(10_000);
@@ -129,7 +130,7 @@ describe('graceful shutdown', () => {
     await new Promise((r) => setTimeout(r, 100)); // the call is now held inside the server
     const stopped = users.server.shutdown();
     expect(users.server.health.status).toBe(ServingStatus.NOT_SERVING);
-    await expectStatus(rpc(health, 'check', { service: '' }), status.UNAVAILABLE);
+    await expectStatus(unaryCall(health, 'check', { service: '' }), status.UNAVAILABLE);
     held.release();
     await expect(inFlight).resolves.toMatchObject({ users: [] });
     await stopped;

@@ -1,8 +1,9 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import { newId } from '../../services/shared/ids.js';
-import { expectStatus, rpc } from '../support/rpc.js';
+import { newId } from '../../services/shared/api/ids.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { expectStatus } from '../support/rpc.js';
 import { type Running, startUserService } from '../support/services.js';
 
 let users: Running<UserServiceClient>;
@@ -14,7 +15,7 @@ afterAll(() => users.stop());
 let sequence = 0;
 const unique = (prefix: string) => `${prefix}${++sequence}${Date.now() % 100000}`;
 const create = (username = unique('u'), email = `${username}@example.com`, requestId = '') =>
-  rpc(users.client, 'createUser', { username, email, requestId });
+  unaryCall(users.client, 'createUser', { username, email, requestId });
 
 describe('UserService over a real socket', () => {
   it('creates a user and gets it back, with the email lower-cased', async () => {
@@ -22,7 +23,7 @@ describe('UserService over a real socket', () => {
     const { user } = await create(username, `${username.toUpperCase()}@Example.COM`);
     expect(user).toMatchObject({ username, email: `${username}@example.com` });
     expect(user?.createTime).toBeInstanceOf(Date);
-    const got = await rpc(users.client, 'getUser', { id: user?.id ?? '' });
+    const got = await unaryCall(users.client, 'getUser', { id: user?.id ?? '' });
     expect(got.user).toEqual(user);
   });
 
@@ -73,7 +74,7 @@ describe('UserService over a real socket', () => {
       Array.from({ length: 20 }, () => create(username, `${username}@example.com`, requestId)),
     );
     expect(new Set(results.map((r) => r.user?.id)).size).toBe(1);
-    const { users: page } = await rpc(users.client, 'batchGetUsers', {
+    const { users: page } = await unaryCall(users.client, 'batchGetUsers', {
       ids: [results[0]?.user?.id ?? ''],
     });
     expect(page).toHaveLength(1);
@@ -81,7 +82,7 @@ describe('UserService over a real socket', () => {
 
   it('rejects invalid input with every bad field in a BadRequest', async () => {
     const bad = await expectStatus(
-      rpc(users.client, 'createUser', { username: 'A!', email: 'nope', requestId: 'bad id' }),
+      unaryCall(users.client, 'createUser', { username: 'A!', email: 'nope', requestId: 'bad id' }),
       status.INVALID_ARGUMENT,
     );
     expect(bad.badRequest?.fieldViolations.map((v) => v.field)).toEqual([
@@ -94,7 +95,7 @@ describe('UserService over a real socket', () => {
   it('answers NOT_FOUND for an unknown id and INVALID_ARGUMENT for a malformed one', async () => {
     const missing = newId();
     const notFound = await expectStatus(
-      rpc(users.client, 'getUser', { id: missing }),
+      unaryCall(users.client, 'getUser', { id: missing }),
       status.NOT_FOUND,
     );
     expect(notFound.resourceInfo).toMatchObject({
@@ -102,7 +103,7 @@ describe('UserService over a real socket', () => {
       resourceName: missing,
     });
     const malformed = await expectStatus(
-      rpc(users.client, 'getUser', { id: 'not-a-uuid' }),
+      unaryCall(users.client, 'getUser', { id: 'not-a-uuid' }),
       status.INVALID_ARGUMENT,
     );
     expect(malformed.badRequest?.fieldViolations[0]?.field).toBe('id');
@@ -112,24 +113,27 @@ describe('UserService over a real socket', () => {
     const a = (await create()).user?.id ?? '';
     const b = (await create()).user?.id ?? '';
     const ghost = newId();
-    const response = await rpc(users.client, 'batchGetUsers', { ids: [b, ghost, a, b] });
+    const response = await unaryCall(users.client, 'batchGetUsers', { ids: [b, ghost, a, b] });
     expect(response.users.map((u) => u.id)).toEqual([b, a]);
     expect(response.notFoundIds).toEqual([ghost]);
   });
 
   it('limits a batch to 1..100 valid ids', async () => {
-    await expectStatus(rpc(users.client, 'batchGetUsers', { ids: [] }), status.INVALID_ARGUMENT);
+    await expectStatus(
+      unaryCall(users.client, 'batchGetUsers', { ids: [] }),
+      status.INVALID_ARGUMENT,
+    );
     const tooMany = await expectStatus(
-      rpc(users.client, 'batchGetUsers', { ids: Array.from({ length: 101 }, () => newId()) }),
+      unaryCall(users.client, 'batchGetUsers', { ids: Array.from({ length: 101 }, () => newId()) }),
       status.INVALID_ARGUMENT,
     );
     expect(tooMany.badRequest?.fieldViolations.map((v) => v.field)).toEqual(['ids']);
     const malformed = await expectStatus(
-      rpc(users.client, 'batchGetUsers', { ids: [newId(), 'x'] }),
+      unaryCall(users.client, 'batchGetUsers', { ids: [newId(), 'x'] }),
       status.INVALID_ARGUMENT,
     );
     expect(malformed.badRequest?.fieldViolations.map((v) => v.field)).toEqual(['ids[1]']);
-    const hundred = await rpc(users.client, 'batchGetUsers', {
+    const hundred = await unaryCall(users.client, 'batchGetUsers', {
       ids: Array.from({ length: 100 }, () => newId()),
     });
     expect(hundred.notFoundIds).toHaveLength(100);
@@ -141,7 +145,7 @@ describe('UserService over a real socket', () => {
     const seen: string[] = [];
     let pageToken = '';
     do {
-      const page = await rpc(users.client, 'listUsers', { pageSize: 3, pageToken });
+      const page = await unaryCall(users.client, 'listUsers', { pageSize: 3, pageToken });
       expect(page.users.length).toBeLessThanOrEqual(3);
       seen.push(...page.users.map((u) => u.id));
       pageToken = page.nextPageToken;
@@ -154,14 +158,14 @@ describe('UserService over a real socket', () => {
 
   it('validates list paging input', async () => {
     const bad = await expectStatus(
-      rpc(users.client, 'listUsers', { pageSize: -1, pageToken: 'garbage!' }),
+      unaryCall(users.client, 'listUsers', { pageSize: -1, pageToken: 'garbage!' }),
       status.INVALID_ARGUMENT,
     );
     expect(bad.badRequest?.fieldViolations.map((v) => v.field)).toEqual([
       'page_size',
       'page_token',
     ]);
-    const capped = await rpc(users.client, 'listUsers', { pageSize: 5000, pageToken: '' });
+    const capped = await unaryCall(users.client, 'listUsers', { pageSize: 5000, pageToken: '' });
     expect(capped.users.length).toBeLessThanOrEqual(100);
   });
 });

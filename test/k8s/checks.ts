@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { MethodOptions_IdempotencyLevel } from '@bufbuild/protobuf/wkt';
 import { parse } from 'yaml';
 import { PRODUCT_SERVICE_PORT } from '../../services/product/config.js';
-import { protoRegistry } from '../../services/shared/descriptors.js';
-import { LIVENESS } from '../../services/shared/health.js';
+import { protoRegistry } from '../../services/shared/grpc/descriptors.js';
+import { LIVENESS } from '../../services/shared/grpc/health.js';
 import { USER_SERVICE_PORT } from '../../services/user/config.js';
 import { get, type K8sObject, labels, list, ofKind, repoRoot, selects, text } from './manifests.js';
 import {

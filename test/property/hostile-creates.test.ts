@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthClient } from '../../services/gen/grpc/health/v1/health.pb.js';
 import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import { rpc } from '../support/rpc.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { type Running, startProductService, startUserService } from '../support/services.js';
 
 const clientErrors = new Set([
@@ -25,7 +25,7 @@ beforeAll(async () => {
   users = await startUserService();
   products = await startProductService(users.address);
   for (const name of ['owner_a', 'owner_b']) {
-    const { user } = await rpc(users.client, 'createUser', {
+    const { user } = await unaryCall(users.client, 'createUser', {
       username: name,
       email: `${name}@example.com`,
       requestId: '',
@@ -84,7 +84,7 @@ async function outcome(call: Promise<unknown>): Promise<number> {
 async function stillServing(address: string): Promise<void> {
   const health = new HealthClient(address, credentials.createInsecure());
   try {
-    expect((await rpc(health, 'check', { service: '' })).status).toBe(1 /* SERVING */);
+    expect((await unaryCall(health, 'check', { service: '' })).status).toBe(1 /* SERVING */);
   } finally {
     health.close();
   }
@@ -99,7 +99,7 @@ describe('hostile creates', () => {
         fc.oneof(fc.constant(''), fc.uuid(), text),
         async (username, email, requestId) => {
           const code = await outcome(
-            rpc(users.client, 'createUser', { username, email, requestId }),
+            unaryCall(users.client, 'createUser', { username, email, requestId }),
           );
           expect(code === status.OK || clientErrors.has(code), `code ${status[code]}`).toBe(true);
         },
@@ -136,7 +136,7 @@ describe('hostile creates', () => {
         fc.oneof(fc.constant(''), text),
         async (name, owner, money, requestId) => {
           const code = await outcome(
-            rpc(products.client, 'createProduct', {
+            unaryCall(products.client, 'createProduct', {
               name,
               ownerId: owner,
               price: money,

@@ -5,17 +5,18 @@
 // answered with the original entity.
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeStatus } from '../../scripts/lib/decode-status.js';
+import {
+  productClientOf,
+  type ServiceProcess,
+  spawnService,
+  userClientOf,
+} from '../../scripts/lib/spawn-service.js';
 import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import type { User, UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import { decodeStatus } from '../../services/shared/status-details.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { type PostgresServer, startPostgres } from '../support/postgres.js';
-import {
-  call,
-  productClient,
-  type ServiceProcess,
-  startService,
-  userClient,
-} from './service-process.js';
+import { deadlineIn } from '../support/rpc.js';
 
 describe('two replicas of each service on one PostgreSQL', () => {
   let server: PostgresServer;
@@ -30,14 +31,20 @@ describe('two replicas of each service on one PostgreSQL', () => {
       await server.createDatabase('products'),
     ];
     const userReplicas = await Promise.all(
-      [0, 1].map(() => startService('user', { DATABASE_URL: usersDb.url })),
+      [0, 1].map(() =>
+        spawnService('user', { env: { DATABASE_URL: usersDb.url }, telemetry: false, wait: false }),
+      ),
     );
     processes.push(...userReplicas);
     const productReplicas = await Promise.all(
       userReplicas.map((u) =>
-        startService('product', {
-          DATABASE_URL: productsDb.url,
-          USER_SERVICE_ADDRESS: u.address,
+        spawnService('product', {
+          env: {
+            DATABASE_URL: productsDb.url,
+            USER_SERVICE_ADDRESS: u.address,
+          },
+          telemetry: false,
+          wait: false,
         }),
       ),
     );
@@ -46,8 +53,8 @@ describe('two replicas of each service on one PostgreSQL', () => {
     for (const p of processes) {
       await p.waitForLog((l) => l.msg === 'schema up to date' && l.dialect === 'postgres');
     }
-    users = userReplicas.map(userClient);
-    products = productReplicas.map(productClient);
+    users = userReplicas.map(userClientOf);
+    products = productReplicas.map(productClientOf);
   });
 
   afterAll(async () => {
@@ -68,7 +75,7 @@ describe('two replicas of each service on one PostgreSQL', () => {
     request: { username: string; email: string; requestId?: string },
   ) => {
     const client = replica(users, i);
-    return call(client.createUser.bind(client), { requestId: '', ...request });
+    return unaryCall(client, 'createUser', { requestId: '', ...request }, deadlineIn(10_000));
   };
 
   async function listAllUsers(pageSize = 100): Promise<User[]> {
@@ -76,7 +83,12 @@ describe('two replicas of each service on one PostgreSQL', () => {
     let pageToken = '';
     for (let page = 0; page < 1000; page++) {
       const client = replica(users, page);
-      const response = await call(client.listUsers.bind(client), { pageSize, pageToken });
+      const response = await unaryCall(
+        client,
+        'listUsers',
+        { pageSize, pageToken },
+        deadlineIn(10_000),
+      );
       all.push(...response.users);
       pageToken = response.nextPageToken;
       if (!pageToken) return all;
@@ -167,12 +179,17 @@ describe('two replicas of each service on one PostgreSQL', () => {
         Promise.all(
           [0, 1].map((r) => {
             const client = replica(products, i + r);
-            return call(client.createProduct.bind(client), {
-              name: `Lamp ${i}`,
-              ownerId,
-              price: { currencyCode: 'EUR', units: BigInt(i), nanos: 990_000_000 },
-              requestId: `create-lamp-${i}`,
-            });
+            return unaryCall(
+              client,
+              'createProduct',
+              {
+                name: `Lamp ${i}`,
+                ownerId,
+                price: { currencyCode: 'EUR', units: BigInt(i), nanos: 990_000_000 },
+                requestId: `create-lamp-${i}`,
+              },
+              deadlineIn(10_000),
+            );
           }),
         ),
       ),
@@ -185,11 +202,16 @@ describe('two replicas of each service on one PostgreSQL', () => {
     let pageToken = '';
     for (let page = 0; page < 100; page++) {
       const client = replica(products, page);
-      const response = await call(client.listProducts.bind(client), {
-        ownerId,
-        pageSize: 15,
-        pageToken,
-      });
+      const response = await unaryCall(
+        client,
+        'listProducts',
+        {
+          ownerId,
+          pageSize: 15,
+          pageToken,
+        },
+        deadlineIn(10_000),
+      );
       listed.push(...response.products.map((p) => p.id));
       pageToken = response.nextPageToken;
       if (!pageToken) break;
@@ -212,7 +234,12 @@ describe('two replicas of each service on one PostgreSQL', () => {
     let pageToken = '';
     for (let page = 0; page < 500; page++) {
       const client = replica(users, 0);
-      const response = await call(client.listUsers.bind(client), { pageSize: 7, pageToken });
+      const response = await unaryCall(
+        client,
+        'listUsers',
+        { pageSize: 7, pageToken },
+        deadlineIn(10_000),
+      );
       seen.push(...response.users.map((u) => u.id));
       pageToken = response.nextPageToken;
       if (!pageToken) break;

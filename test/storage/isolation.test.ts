@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productMigrations } from '../../services/product/migrations.js';
-import { readServiceConfig } from '../../services/shared/service-config.js';
+import { readServiceConfig } from '../../services/shared/process/service-config.js';
 import { openSqlClient } from '../../services/shared/sql/open-sql-client.js';
 import { userMigrations } from '../../services/user/migrations.js';
 import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/lib/free-port.js';
 import { createSqliteClient } from '../../services/shared/sql/sqlite-client.js';
 import { repo } from '../support/grpcurl.js';
-import { freePort } from '../support/ports.js';
 import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 
 let server: PostgresServer;

@@ -5,9 +5,10 @@
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../services/shared/config.js';
-import { ServiceError } from '../../services/shared/errors.js';
-import { readServiceConfig } from '../../services/shared/service-config.js';
+import { ServerError } from '../../services/shared/errors/server-error.js';
+import { UniqueViolationError } from '../../services/shared/errors/unique-violation-error.js';
+import { ConfigError } from '../../services/shared/process/config.js';
+import { readServiceConfig } from '../../services/shared/process/service-config.js';
 import {
   createPostgresClient,
   migrationLockKey,
@@ -15,7 +16,6 @@ import {
   toPostgresPlaceholders,
 } from '../../services/shared/sql/postgres-client.js';
 import type { SqlClient } from '../../services/shared/sql/sql-client.js';
-import { UniqueViolationError } from '../../services/shared/store-errors.js';
 import { userMigrations } from '../../services/user/migrations.js';
 import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 
@@ -102,12 +102,12 @@ describe('PostgreSQL client', () => {
     return client;
   };
 
-  async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
+  async function rejection(promise: Promise<unknown>): Promise<ServerError> {
     const error = await promise.then(
       () => undefined,
       (e: unknown) => e,
     );
-    if (!(error instanceof ServiceError)) throw new Error(`expected a ServiceError, got ${error}`);
+    if (!(error instanceof ServerError)) throw new Error(`expected a ServerError, got ${error}`);
     return error;
   }
 

@@ -8,17 +8,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
-import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
-import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 import {
-  call,
-  productClient,
+  productClientOf,
   type ServiceProcess,
   ServingStatus,
-  startService,
-  userClient,
-} from './service-process.js';
+  spawnService,
+  userClientOf,
+} from '../../scripts/lib/spawn-service.js';
+import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
+import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
+import { deadlineIn } from '../support/rpc.js';
 
 /** Retries one create with the same request_id until it succeeds, as a client would. */
 async function untilDone<T>(attempt: () => Promise<T>, codes: number[], deadline: number) {
@@ -47,19 +48,32 @@ describe('the database restarting under load', () => {
     server = await startPostgres({ private: true });
     usersDb = await server.createDatabase('users');
     productsDb = await server.createDatabase('products');
-    userService = await startService('user', { DATABASE_URL: usersDb.url });
-    productService = await startService('product', {
-      DATABASE_URL: productsDb.url,
-      USER_SERVICE_ADDRESS: userService.address,
+    userService = await spawnService('user', {
+      env: { DATABASE_URL: usersDb.url },
+      telemetry: false,
+      wait: false,
+    });
+    productService = await spawnService('product', {
+      env: {
+        DATABASE_URL: productsDb.url,
+        USER_SERVICE_ADDRESS: userService.address,
+      },
+      telemetry: false,
+      wait: false,
     });
     await Promise.all([userService.waitServing(), productService.waitServing()]);
-    users = userClient(userService);
-    products = productClient(productService);
-    const owner = await call(users.createUser.bind(users), {
-      username: 'owner',
-      email: 'owner@example.com',
-      requestId: '',
-    });
+    users = userClientOf(userService);
+    products = productClientOf(productService);
+    const owner = await unaryCall(
+      users,
+      'createUser',
+      {
+        username: 'owner',
+        email: 'owner@example.com',
+        requestId: '',
+      },
+      deadlineIn(10_000),
+    );
     ownerId = owner.user?.id ?? '';
   });
 
@@ -88,10 +102,11 @@ describe('the database restarting under load', () => {
           if (w % 2 === 0) {
             const { user } = await untilDone(
               () =>
-                call(
-                  users.createUser.bind(users),
+                unaryCall(
+                  users,
+                  'createUser',
                   { username: `l${key}`, email: `${key}@example.com`, requestId: key },
-                  2000,
+                  deadlineIn(2000),
                 ),
               codes,
               deadline,
@@ -100,15 +115,16 @@ describe('the database restarting under load', () => {
           } else {
             const { product } = await untilDone(
               () =>
-                call(
-                  products.createProduct.bind(products),
+                unaryCall(
+                  products,
+                  'createProduct',
                   {
                     name: `Load ${key}`,
                     ownerId,
                     price: { currencyCode: 'EUR', units: 1n, nanos: 0 },
                     requestId: key,
                   },
-                  2000,
+                  deadlineIn(2000),
                 ),
               codes,
               deadline,
@@ -142,24 +158,34 @@ describe('the database restarting under load', () => {
 
       // Every acknowledged create is stored, once, under the id it was acknowledged with.
       for (const [key, id] of acknowledged.users) {
-        const { user } = await call(users.getUser.bind(users), { id });
+        const { user } = await unaryCall(users, 'getUser', { id }, deadlineIn(10_000));
         expect(user?.username).toBe(`l${key}`);
-        const replay = await call(users.createUser.bind(users), {
-          username: `l${key}`,
-          email: `${key}@example.com`,
-          requestId: key,
-        });
+        const replay = await unaryCall(
+          users,
+          'createUser',
+          {
+            username: `l${key}`,
+            email: `${key}@example.com`,
+            requestId: key,
+          },
+          deadlineIn(10_000),
+        );
         expect(replay.user?.id).toBe(id);
       }
       for (const [, id] of acknowledged.products) {
-        const { product } = await call(products.getProduct.bind(products), { id });
+        const { product } = await unaryCall(products, 'getProduct', { id }, deadlineIn(10_000));
         expect(product?.id).toBe(id);
       }
       // Retries whose first attempt did commit created nothing twice.
       const stored: string[] = [];
       let pageToken = '';
       do {
-        const page = await call(users.listUsers.bind(users), { pageSize: 100, pageToken });
+        const page = await unaryCall(
+          users,
+          'listUsers',
+          { pageSize: 100, pageToken },
+          deadlineIn(10_000),
+        );
         stored.push(
           ...page.users.filter((u) => u.username.startsWith(`l${mode}-`)).map((u) => u.id),
         );
@@ -171,7 +197,11 @@ describe('the database restarting under load', () => {
 
   it('stays up and NOT_SERVING while the database is down at start, then serves', async () => {
     await server.stop('fast');
-    const late = await startService('user', { DATABASE_URL: usersDb.url });
+    const late = await spawnService('user', {
+      env: { DATABASE_URL: usersDb.url },
+      telemetry: false,
+      wait: false,
+    });
     try {
       const line = await late.waitForLog((l) => l.msg === 'not ready, retrying');
       expect(line.level).toBe('error');
@@ -188,11 +218,16 @@ describe('the database restarting under load', () => {
 
       await server.start();
       await late.waitServing(30_000);
-      const client = userClient(late);
-      const { users: page } = await call(client.listUsers.bind(client), {
-        pageSize: 1,
-        pageToken: '',
-      });
+      const client = userClientOf(late);
+      const { users: page } = await unaryCall(
+        client,
+        'listUsers',
+        {
+          pageSize: 1,
+          pageToken: '',
+        },
+        deadlineIn(10_000),
+      );
       client.close();
       expect(page).toHaveLength(1);
     } finally {

@@ -1,4 +1,4 @@
-import type { ServerMiddleware } from '../../services/shared/bind-service.js';
+import type { ServerMiddleware } from '../../services/shared/grpc/bind-service.js';
 
 /**
  * Middleware that makes a real server slow on demand: each call waits

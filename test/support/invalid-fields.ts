@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'vitest';
-import { ServiceError } from '../../services/shared/errors.js';
+import { ServerError } from '../../services/shared/errors/server-error.js';
 
 /**
  * Runs `fn` and returns the fields its INVALID_ARGUMENT names, in order; []
@@ -11,8 +11,8 @@ export function invalidFields(fn: () => unknown): string[] {
     fn();
     return [];
   } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).code).toBe(status.INVALID_ARGUMENT);
-    return (error as ServiceError).details.fieldViolations?.map((v) => v.field) ?? [];
+    expect(error).toBeInstanceOf(ServerError);
+    expect((error as ServerError).code).toBe(status.INVALID_ARGUMENT);
+    return (error as ServerError).details.fieldViolations?.map((v) => v.field) ?? [];
   }
 }

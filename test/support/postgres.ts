@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { freePort } from './ports.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 
 export interface ServiceDatabase {
   database: string;

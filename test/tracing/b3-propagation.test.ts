@@ -3,17 +3,18 @@
 // OTEL_PROPAGATORS=tracecontext,baggage,b3multi and a sampling ratio of 0, so
 // every recorded span below exists only because a sampled parent said so.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Jaeger, startJaeger } from '../../scripts/lib/jaeger.js';
+import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
+import { grpcurl } from '../support/grpcurl.js';
+import { callerContext } from './support/caller-context.js';
 import { hasChain, ownerChain } from './support/chain.js';
-import { jsonLines } from './support/child-process.js';
-import { type Jaeger, startJaeger } from './support/jaeger.js';
-import { callerContext, grpcurl, type Services, startServices } from './support/services.js';
 
 let jaeger: Jaeger;
 let services: Services;
 
 beforeAll(async () => {
   jaeger = await startJaeger();
-  services = await startServices({
+  services = await spawnServices({
     env: {
       OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
       OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -51,10 +52,8 @@ const listProducts = (headers: Record<string, string>) =>
 
 const chain = ownerChain('ListProducts', 'resolve owners', 'BatchGetUsers');
 
-const traceIdsLogged = (child: Services['user']['child']) =>
-  jsonLines(child)
-    .filter((line) => line.msg === 'rpc')
-    .map((line) => line.trace_id);
+const traceIdsLogged = (child: Services['user']) =>
+  child.logs.filter((line) => line.msg === 'rpc').map((line) => line.trace_id);
 
 it('continues a sampled B3 multi-header trace through both services', async () => {
   const sidecar = callerContext();
@@ -88,7 +87,7 @@ it('records nothing for an unsampled B3 parent, yet passes its trace id on to Us
   expect(unsampled.code).toBe(0);
   // A root call too: the ratio of 0 decides it, and it is dropped as well.
   expect((await listProducts({})).code).toBe(0);
-  const rootTraceId = traceIdsLogged(services.product.child).at(-1);
+  const rootTraceId = traceIdsLogged(services.product).at(-1);
   expect(rootTraceId).toMatch(/^[0-9a-f]{32}$/);
 
   // Then a sampled call, so the exporter has provably flushed past the two above.
@@ -99,11 +98,11 @@ it('records nothing for an unsampled B3 parent, yet passes its trace id on to Us
   expect(await jaeger.trace(sidecar.traceId)).toBeUndefined();
   expect(await jaeger.trace(rootTraceId as string)).toBeUndefined();
   // The context still crossed the hop: UserService logged the sidecar's trace id.
-  expect(traceIdsLogged(services.user.child)).toContain(sidecar.traceId);
+  expect(traceIdsLogged(services.user)).toContain(sidecar.traceId);
 });
 
 it('OTEL_METRICS_EXPORTER=none leaves no metrics endpoint', async () => {
   await expect(fetch(services.product.metricsUrl)).rejects.toThrow();
-  const started = jsonLines(services.product.child).find((l) => l.msg === 'telemetry started');
+  const started = services.product.logs.find((l) => l.msg === 'telemetry started');
   expect(started?.metrics_port).toBe('off');
 });

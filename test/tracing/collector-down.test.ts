@@ -4,20 +4,21 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rpc } from '../support/rpc.js';
+import { freePort } from '../../scripts/lib/free-port.js';
+import { type Jaeger, startJaeger } from '../../scripts/lib/jaeger.js';
+import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { callerContext } from './support/caller-context.js';
 import { hasChain, ownerChain } from './support/chain.js';
-import { freePort, jsonLines } from './support/child-process.js';
-import { type Jaeger, startJaeger } from './support/jaeger.js';
-import { callerContext, type Services, startServices } from './support/services.js';
 
 async function seed(services: Services): Promise<void> {
   const name = `down_${Date.now()}`;
-  const { user } = await rpc(services.userClient, 'createUser', {
+  const { user } = await unaryCall(services.userClient, 'createUser', {
     username: name,
     email: `${name}@example.com`,
     requestId: '',
   });
-  await rpc(services.productClient, 'createProduct', {
+  await unaryCall(services.productClient, 'createProduct', {
     name: 'Lamp',
     ownerId: user?.id ?? '',
     price: { currencyCode: 'EUR', units: 5n, nanos: 0 },
@@ -30,7 +31,7 @@ async function timeCalls(services: Services, count: number): Promise<number[]> {
   const latencies: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();
-    const response = await rpc(services.productClient, 'listProducts', {
+    const response = await unaryCall(services.productClient, 'listProducts', {
       pageSize: 0,
       pageToken: '',
       ownerId: '',
@@ -64,7 +65,7 @@ describe('a collector that stops', () => {
   let services: Services;
   beforeAll(async () => {
     jaeger = await startJaeger();
-    services = await startServices({
+    services = await spawnServices({
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
     });
     await seed(services);
@@ -80,7 +81,7 @@ describe('a collector that stops', () => {
     const metadata = new Metadata();
     metadata.set('traceparent', caller.traceparent);
     const request = { pageSize: 0, pageToken: '', ownerId: '' };
-    await rpc(services.productClient, 'listProducts', request, {}, metadata);
+    await unaryCall(services.productClient, 'listProducts', request, {}, metadata);
     const chain = ownerChain('ListProducts', 'resolve owners', 'BatchGetUsers');
     await jaeger.waitForTrace(caller.traceId, (t) => hasChain(t, caller.spanId, chain));
 
@@ -106,7 +107,7 @@ describe('a collector that hangs, with a small span queue', () => {
       socket.on('close', () => sockets.delete(socket));
     });
     await new Promise<void>((resolve) => blackhole.listen(port, '127.0.0.1', resolve));
-    services = await startServices({
+    services = await spawnServices({
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
         OTEL_BSP_SCHEDULE_DELAY: '100',
@@ -144,9 +145,7 @@ describe('a collector that hangs, with a small span queue', () => {
     const { codes, ms } = await stopTimed(services);
     expect(codes).toEqual([0, 0]);
     expect(ms).toBeLessThan(9000);
-    const failed = jsonLines(services.product.child).find(
-      (line) => line.msg === 'shutdown step failed',
-    );
+    const failed = services.product.logs.find((line) => line.msg === 'shutdown step failed');
     expect(failed?.step).toBe('flush telemetry');
   });
 });

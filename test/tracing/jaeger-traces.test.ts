@@ -5,13 +5,20 @@
 // trace id and the span the ProductService server span must hang from.
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Jaeger,
+  type JaegerTrace,
+  serviceOf,
+  startJaeger,
+  tagOf,
+} from '../../scripts/lib/jaeger.js';
+import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { OwnerResolution } from '../../services/gen/shop/product/v1/product_service.pb.js';
-import { newId } from '../../services/shared/ids.js';
-import { rpc } from '../support/rpc.js';
+import { newId } from '../../services/shared/api/ids.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { grpcurl } from '../support/grpcurl.js';
+import { callerContext } from './support/caller-context.js';
 import { expectChain, grpcOp, hasChain, type Link, ownerChain } from './support/chain.js';
-import { jsonLines } from './support/child-process.js';
-import { type Jaeger, type JaegerTrace, serviceOf, startJaeger, tagOf } from './support/jaeger.js';
-import { callerContext, grpcurl, type Services, startServices } from './support/services.js';
 
 let jaeger: Jaeger;
 let services: Services;
@@ -20,7 +27,7 @@ const owner = { id: '', username: `ada_${suffix}`, email: `ada.${suffix}@example
 
 beforeAll(async () => {
   jaeger = await startJaeger();
-  services = await startServices({
+  services = await spawnServices({
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
     // service.version from each source: OTEL_RESOURCE_ATTRIBUTES wins over SERVICE_VERSION.
     user: {
@@ -33,13 +40,13 @@ beforeAll(async () => {
       K8S_NAMESPACE_NAME: 'shop',
     },
   });
-  const { user } = await rpc(services.userClient, 'createUser', {
+  const { user } = await unaryCall(services.userClient, 'createUser', {
     username: owner.username,
     email: owner.email,
     requestId: '',
   });
   owner.id = user?.id ?? '';
-  await rpc(services.productClient, 'createProduct', {
+  await unaryCall(services.productClient, 'createProduct', {
     name: 'Desk lamp',
     ownerId: owner.id,
     price: { currencyCode: 'EUR', units: 25n, nanos: 0 },
@@ -102,7 +109,7 @@ const withTraceparent = (traceparent: string) => {
 
 const viaTypedClient: Driver = {
   async listProducts(traceparent) {
-    const response = await rpc(
+    const response = await unaryCall(
       services.productClient,
       'listProducts',
       { pageSize: 0, pageToken: '', ownerId: '' },
@@ -115,7 +122,7 @@ const viaTypedClient: Driver = {
     };
   },
   async createProduct(ownerId, traceparent) {
-    return rpc(
+    return unaryCall(
       services.productClient,
       'createProduct',
       {
@@ -162,8 +169,8 @@ function expectResource(trace: JaegerTrace, services: Set<string>) {
   });
 }
 
-const accessLine = (child: Services['user']['child'], traceId: string) =>
-  jsonLines(child).find((line) => line.msg === 'rpc' && line.trace_id === traceId);
+const accessLine = (child: Services['user'], traceId: string) =>
+  child.logs.find((line) => line.msg === 'rpc' && line.trace_id === traceId);
 
 describe.each([
   ['grpcurl', () => viaGrpcurl],
@@ -194,7 +201,7 @@ describe.each([
 
     // One access line per call in each service, carrying the trace and its own span.
     await expect
-      .poll(() => accessLine(services.product.child, caller.traceId))
+      .poll(() => accessLine(services.product, caller.traceId))
       .toMatchObject({
         method: '/shop.product.v1.ProductService/ListProducts',
         code: 'OK',
@@ -202,7 +209,7 @@ describe.each([
         duration_ms: expect.any(Number),
       });
     await expect
-      .poll(() => accessLine(services.user.child, caller.traceId))
+      .poll(() => accessLine(services.user, caller.traceId))
       .toMatchObject({
         method: '/shop.user.v1.UserService/BatchGetUsers',
         code: 'OK',
@@ -248,7 +255,7 @@ describe.each([
       expect(tagOf(span, 'rpc.grpc.status_code')).toBe(status.NOT_FOUND);
     }
     await expect
-      .poll(() => accessLine(services.product.child, caller.traceId))
+      .poll(() => accessLine(services.product, caller.traceId))
       .toMatchObject({
         code: 'FAILED_PRECONDITION',
       });
@@ -273,8 +280,8 @@ it('no e-mail address or username reaches a span or a log line', async () => {
   expect(traces.length).toBeGreaterThan(0);
   const everything = [
     JSON.stringify(traces),
-    ...services.user.child.lines,
-    ...services.product.child.lines,
+    ...services.user.lines,
+    ...services.product.lines,
   ].join('\n');
   expect(everything).not.toContain(owner.email);
   expect(everything).not.toContain(owner.username);
@@ -282,7 +289,7 @@ it('no e-mail address or username reaches a span or a log line', async () => {
 
 // Last: it stops UserService for good.
 it('with UserService down, ListProducts degrades and the trace shows where and why', async () => {
-  expect(await services.user.child.stop()).toBe(0);
+  expect(await services.user.stop()).toBe(0);
   const caller = callerContext();
   const result = await viaTypedClient.listProducts(caller.traceparent);
   expect(result).toEqual({ ok: true, ownersResolved: false });

@@ -3,10 +3,11 @@
 // statement summary only, never the statement text or its values.
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Jaeger, serviceOf, startJaeger, tagOf } from '../../scripts/lib/jaeger.js';
+import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { type PostgresServer, startPostgres } from '../support/postgres.js';
-import { rpc } from '../support/rpc.js';
-import { type Jaeger, serviceOf, startJaeger, tagOf } from './support/jaeger.js';
-import { callerContext, type Services, startServices } from './support/services.js';
+import { callerContext } from './support/caller-context.js';
 
 let postgres: PostgresServer;
 let jaeger: Jaeger;
@@ -19,7 +20,7 @@ beforeAll(async () => {
     await postgres.createDatabase('trace_products'),
   ];
   jaeger = await startJaeger();
-  services = await startServices({
+  services = await spawnServices({
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
     user: { DATABASE_URL: users.url },
     product: { DATABASE_URL: products.url },
@@ -37,7 +38,7 @@ it('traces each query as its summary, under the call that made it', async () => 
   const caller = callerContext();
   const metadata = new Metadata();
   metadata.set('traceparent', caller.traceparent);
-  await rpc(
+  await unaryCall(
     services.userClient,
     'createUser',
     { username: `pg_${Date.now()}`, email, requestId: '' },

@@ -4,15 +4,16 @@
 // crosses the services for the mesh's sake.
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { newId } from '../../services/shared/ids.js';
-import { expectStatus, rpc } from '../support/rpc.js';
-import { jsonLines } from './support/child-process.js';
-import { callerContext, type Services, startServices } from './support/services.js';
+import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
+import { newId } from '../../services/shared/api/ids.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { expectStatus } from '../support/rpc.js';
+import { callerContext } from './support/caller-context.js';
 
 let services: Services;
 
 beforeAll(async () => {
-  services = await startServices({ product: { SERVICE_VERSION: '2.0.0-canary' } });
+  services = await spawnServices({ product: { SERVICE_VERSION: '2.0.0-canary' } });
 });
 afterAll(async () => {
   await services?.stop();
@@ -49,25 +50,28 @@ function counts(samples: Sample[], name: string): Record<string, number> {
 
 it('counts calls by method and status code, server and client side, with the version', async () => {
   const name = `metrics_${Date.now()}`;
-  const { user } = await rpc(services.userClient, 'createUser', {
+  const { user } = await unaryCall(services.userClient, 'createUser', {
     username: name,
     email: `${name}@example.com`,
     requestId: '',
   });
   const ownerId = user?.id ?? '';
   const price = { currencyCode: 'EUR', units: 5n, nanos: 0 };
-  await rpc(services.productClient, 'createProduct', {
+  await unaryCall(services.productClient, 'createProduct', {
     name: 'Lamp',
     ownerId,
     price,
     requestId: '',
   });
   const list = { pageSize: 0, pageToken: '', ownerId: '' };
-  await rpc(services.productClient, 'listProducts', list);
-  await rpc(services.productClient, 'listProducts', list);
-  await expectStatus(rpc(services.productClient, 'getProduct', { id: newId() }), status.NOT_FOUND);
+  await unaryCall(services.productClient, 'listProducts', list);
+  await unaryCall(services.productClient, 'listProducts', list);
   await expectStatus(
-    rpc(services.productClient, 'createProduct', {
+    unaryCall(services.productClient, 'getProduct', { id: newId() }),
+    status.NOT_FOUND,
+  );
+  await expectStatus(
+    unaryCall(services.productClient, 'createProduct', {
       name: 'Lamp',
       ownerId: newId(),
       price,
@@ -75,7 +79,10 @@ it('counts calls by method and status code, server and client side, with the ver
     }),
     status.FAILED_PRECONDITION,
   );
-  await expectStatus(rpc(services.userClient, 'getUser', { id: 'x' }), status.INVALID_ARGUMENT);
+  await expectStatus(
+    unaryCall(services.userClient, 'getUser', { id: 'x' }),
+    status.INVALID_ARGUMENT,
+  );
 
   const product = await scrape(services.product.metricsUrl);
   expect(counts(product, 'rpc_server_call_duration')).toEqual({
@@ -119,12 +126,12 @@ it('counts calls by method and status code, server and client side, with the ver
 });
 
 it('with span export off, still carries the caller trace context to UserService', async () => {
-  const started = jsonLines(services.product.child).find((l) => l.msg === 'telemetry started');
+  const started = services.product.logs.find((l) => l.msg === 'telemetry started');
   expect(started?.traces).toMatch(/^off/);
   const caller = callerContext();
   const metadata = new Metadata();
   metadata.set('traceparent', caller.traceparent);
-  await rpc(
+  await unaryCall(
     services.productClient,
     'listProducts',
     { pageSize: 0, pageToken: '', ownerId: '' },
@@ -133,9 +140,7 @@ it('with span export off, still carries the caller trace context to UserService'
   );
   await expect
     .poll(() =>
-      jsonLines(services.user.child).some(
-        (line) => line.msg === 'rpc' && line.trace_id === caller.traceId,
-      ),
+      services.user.logs.some((line) => line.msg === 'rpc' && line.trace_id === caller.traceId),
     )
     .toBe(true);
 });

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../services/shared/config.js';
+import { ConfigError } from '../../services/shared/process/config.js';
 import { summarizeSql } from '../../services/shared/telemetry/sql-summary.js';
 import {
   parseResourceAttributes,
   readTelemetryConfig,
 } from '../../services/shared/telemetry/telemetry-config.js';
 
-const product = { entry: '/app/dist/services/product/main.js', packageVersion: '0.1.0' };
+const product = { serviceName: 'product-service', metricsPort: 9465, packageVersion: '0.1.0' };
 
 describe('readTelemetryConfig', () => {
-  it('defaults: named from the entry point, metrics on its own port, no span export', () => {
+  it("defaults: the service's own name and metrics port, no span export", () => {
     expect(readTelemetryConfig({}, product)).toEqual({
       disabled: false,
       serviceName: 'product-service',
@@ -21,9 +21,10 @@ describe('readTelemetryConfig', () => {
       traces: undefined,
       metrics: { port: 9465 },
     });
-    const user = readTelemetryConfig({}, { entry: 'dist/services/user/main.js' });
+    const user = readTelemetryConfig({}, { serviceName: 'user-service', metricsPort: 9464 });
     expect(user.serviceName).toBe('user-service');
     expect(user.metrics).toEqual({ port: 9464 });
+    expect(user.resource['service.version']).toBeUndefined();
   });
 
   it('takes service.version from OTEL_RESOURCE_ATTRIBUTES, then SERVICE_VERSION, then package.json', () => {

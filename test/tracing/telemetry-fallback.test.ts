@@ -3,15 +3,15 @@
 
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { newId } from '../../services/shared/ids.js';
-import { expectStatus, rpc } from '../support/rpc.js';
-import { jsonLines } from './support/child-process.js';
-import { type Services, startServices } from './support/services.js';
+import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
+import { newId } from '../../services/shared/api/ids.js';
+import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { expectStatus } from '../support/rpc.js';
 
 let services: Services;
 
 beforeAll(async () => {
-  services = await startServices({
+  services = await spawnServices({
     user: { METRICS_PORT: 'not-a-port' },
     product: { OTEL_SDK_DISABLED: 'true' },
   });
@@ -21,21 +21,21 @@ afterAll(async () => {
 });
 
 it('serves calls after a telemetry setup error, and says what failed', async () => {
-  const failed = jsonLines(services.user.child).find(
+  const failed = services.user.logs.find(
     (line) => line.msg === 'telemetry setup failed; running without it',
   );
   expect(failed).toMatchObject({ level: 'error', service: 'user-service' });
   expect(JSON.stringify(failed)).toContain('METRICS_PORT');
 
-  await expectStatus(rpc(services.userClient, 'getUser', { id: newId() }), status.NOT_FOUND);
+  await expectStatus(unaryCall(services.userClient, 'getUser', { id: newId() }), status.NOT_FOUND);
 });
 
 it('OTEL_SDK_DISABLED=true serves without any telemetry', async () => {
-  expect(
-    jsonLines(services.product.child).some((l) => l.msg === 'telemetry off (OTEL_SDK_DISABLED)'),
-  ).toBe(true);
+  expect(services.product.logs.some((l) => l.msg === 'telemetry off (OTEL_SDK_DISABLED)')).toBe(
+    true,
+  );
   await expect(fetch(services.product.metricsUrl)).rejects.toThrow();
-  const { products } = await rpc(services.productClient, 'listProducts', {
+  const { products } = await unaryCall(services.productClient, 'listProducts', {
     pageSize: 0,
     pageToken: '',
     ownerId: '',

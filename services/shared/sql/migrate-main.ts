@@ -1,7 +1,7 @@
-import { type Env, loadConfigOrExit } from '../config.js';
-import { summarizeError } from '../describe-error.js';
-import { createLogger } from '../logger.js';
-import type { StorageConfig } from '../service-config.js';
+import { summarizeError } from '../errors/describe-error.js';
+import { type Env, loadConfigOrExit } from '../process/config.js';
+import { createLogger } from '../process/logger.js';
+import type { StorageConfig } from '../process/service-config.js';
 import { openSqlClient } from './open-sql-client.js';
 import type { Migration } from './sql-client.js';
 

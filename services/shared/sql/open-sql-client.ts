@@ -1,5 +1,5 @@
-import type { Logger } from '../logger.js';
-import type { StorageConfig } from '../service-config.js';
+import type { Logger } from '../process/logger.js';
+import type { StorageConfig } from '../process/service-config.js';
 import type { SqlClient } from './sql-client.js';
 import { createSqliteClient } from './sqlite-client.js';
 

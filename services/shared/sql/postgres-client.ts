@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { ServiceError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { defaultPostgresPool, type PostgresPoolConfig } from '../service-config.js';
+import { ServerError } from '../errors/server-error.js';
+import type { Logger } from '../process/logger.js';
+import { defaultPostgresPool, type PostgresPoolConfig } from '../process/service-config.js';
 import { type Migration, migrationSql, type SqlClient, type SqlValue } from './sql-client.js';
 import { translatePostgresError } from './translate-postgres-error.js';
 
@@ -114,7 +114,7 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
         const translated = translatePostgresError(error);
         // A statement the server rejected leaves the connection usable; a
         // lost socket, a read timeout or a server shutting down do not.
-        const reusable = error instanceof pg.DatabaseError && !(translated instanceof ServiceError);
+        const reusable = error instanceof pg.DatabaseError && !(translated instanceof ServerError);
         client.release(reusable ? undefined : true);
         throw translated;
       }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { UniqueViolationError } from '../store-errors.js';
+import { UniqueViolationError } from '../errors/unique-violation-error.js';
 import { inQuerySpan } from '../telemetry/query-span.js';
 import { type Migration, migrationSql, type SqlClient, type SqlValue } from './sql-client.js';
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { unavailable } from '../errors.js';
-import { UniqueViolationError } from '../store-errors.js';
+import { unavailable } from '../errors/server-error.js';
+import { UniqueViolationError } from '../errors/unique-violation-error.js';
 
 /** Socket errors that mean the server cannot be reached right now. */
 const networkCodes = new Set([
@@ -52,7 +52,7 @@ function uniqueColumn(error: pg.DatabaseError): string {
 
 /**
  * A node-postgres error as the error the rest of the service understands:
- * UniqueViolationError, an UNAVAILABLE ServiceError for outages and timeouts
+ * UniqueViolationError, an UNAVAILABLE ServerError for outages and timeouts
  * (callers and the mesh may retry those), or the error itself, which the
  * error mapper reports as INTERNAL.
  */

@@ -1,6 +1,8 @@
-// The telemetry preload. Every service process starts with it:
+// The telemetry preload, shared by both services. Each service has a
+// preload.ts that calls registerTelemetry with its own name and metrics port,
+// and every service process starts with it:
 //
-//   node --import ./dist/services/shared/telemetry/register.js dist/services/user/main.js
+//   node --import ./dist/services/user/preload.js dist/services/user/main.js
 //
 // Under ESM the whole static import graph of main.js is loaded before any of
 // its code runs, so a telemetry module imported first by main.js would start
@@ -12,9 +14,9 @@ import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../process/logger.js';
 import { setProcessTelemetry } from './process-telemetry.js';
-import { readTelemetryConfig, serviceNameFromEntry } from './telemetry-config.js';
+import { readTelemetryConfig, type TelemetryDefaults } from './telemetry-config.js';
 
 // Nothing imported above may load @grpc/grpc-js (error-mapper.js does): an
 // import before the hook is registered would be the unpatched copy for good.
@@ -39,13 +41,20 @@ function packageVersion(): string | undefined {
   }
 }
 
-async function registerTelemetry(): Promise<void> {
+/**
+ * Registers the loader hook and starts the SDK, before the service's own
+ * modules load. Never throws: a failure is logged and the process runs
+ * without telemetry.
+ */
+export async function registerTelemetry(
+  defaults: Omit<TelemetryDefaults, 'packageVersion'>,
+): Promise<void> {
   // Named before the configuration is read, so even its errors say whose they are.
-  const service = process.env.OTEL_SERVICE_NAME?.trim() || serviceNameFromEntry(process.argv[1]);
-  let log = createLogger({ service: service ?? 'telemetry' });
+  const service = process.env.OTEL_SERVICE_NAME?.trim() || defaults.serviceName;
+  let log = createLogger({ service });
   try {
     const config = readTelemetryConfig(process.env, {
-      entry: process.argv[1],
+      ...defaults,
       packageVersion: packageVersion(),
     });
     log = createLogger({ service: config.serviceName });
@@ -74,5 +83,3 @@ async function registerTelemetry(): Promise<void> {
     log.error({ err }, 'telemetry setup failed; running without it');
   }
 }
-
-await registerTelemetry();

@@ -18,7 +18,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../process/logger.js';
 import type { Telemetry } from './process-telemetry.js';
 import { summarizeSql } from './sql-summary.js';
 import type { TelemetryConfig } from './telemetry-config.js';

@@ -1,4 +1,4 @@
-import { ConfigError, type Env, readInteger, readOptionalString } from '../config.js';
+import { ConfigError, type Env, readInteger, readOptionalString } from '../process/config.js';
 
 /**
  * What the telemetry preload reads from the environment. Only the standard
@@ -30,12 +30,6 @@ export interface TracesConfig {
     exportTimeoutMillis: number;
   };
 }
-
-/** Prometheus ports per service, so both run on one machine; others get the first. */
-const defaultMetricsPorts: Record<string, number> = {
-  'user-service': 9464,
-  'product-service': 9465,
-};
 
 /**
  * Batch span processor defaults, sized for sustained load rather than the
@@ -69,12 +63,6 @@ export function parseResourceAttributes(value: string | undefined): Record<strin
   return attributes;
 }
 
-/** `user-service` from `…/services/user/main.js`: the preload is shared, the entry point is not. */
-export function serviceNameFromEntry(entry: string | undefined): string | undefined {
-  const match = /[\\/]services[\\/]([a-z][a-z0-9-]*)[\\/]main\.[cm]?[jt]s$/.exec(entry ?? '');
-  return match ? `${match[1]}-service` : undefined;
-}
-
 function readRatio(env: Env, name: string): number {
   const value = raw(env, name);
   if (value === undefined) return 1;
@@ -92,16 +80,19 @@ function readBoolean(env: Env, name: string): boolean {
   throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
 }
 
+/** What the service itself says: its own config module knows these, this one does not. */
 export interface TelemetryDefaults {
-  /** The process's entry point (process.argv[1]), to name the service. */
-  entry?: string;
+  /** service.name when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES names one. */
+  serviceName: string;
+  /** The Prometheus port when METRICS_PORT is unset (each service has its own, so both run on one machine). */
+  metricsPort: number;
   /** package.json version, used when neither OTEL_RESOURCE_ATTRIBUTES nor SERVICE_VERSION set one. */
   packageVersion?: string;
 }
 
 /**
  * OTEL_SDK_DISABLED              true turns everything off (default false)
- * OTEL_SERVICE_NAME              service.name (default: user-service / product-service)
+ * OTEL_SERVICE_NAME              service.name (default: the service's own name)
  * OTEL_RESOURCE_ATTRIBUTES       extra resource attributes; wins over everything below
  * SERVICE_VERSION                service.version (default: package.json version)
  * K8S_POD_NAME, K8S_NAMESPACE_NAME, K8S_NODE_NAME  k8s.* attributes (downward API)
@@ -112,15 +103,12 @@ export interface TelemetryDefaults {
  * OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_SCHEDULE_DELAY,
  * OTEL_BSP_EXPORT_TIMEOUT        batch span processor (defaults above)
  * OTEL_METRICS_EXPORTER          prometheus (default) or none
- * METRICS_PORT                   Prometheus port (default 9464 user-service, 9465 product-service)
+ * METRICS_PORT                   Prometheus port (default: the service's own)
  */
-export function readTelemetryConfig(env: Env, defaults: TelemetryDefaults = {}): TelemetryConfig {
+export function readTelemetryConfig(env: Env, defaults: TelemetryDefaults): TelemetryConfig {
   const fromEnv = parseResourceAttributes(raw(env, 'OTEL_RESOURCE_ATTRIBUTES'));
   const serviceName =
-    raw(env, 'OTEL_SERVICE_NAME') ??
-    fromEnv['service.name'] ??
-    serviceNameFromEntry(defaults.entry) ??
-    'unknown_service:node';
+    raw(env, 'OTEL_SERVICE_NAME') ?? fromEnv['service.name'] ?? defaults.serviceName;
   const environment =
     fromEnv['deployment.environment.name'] ?? fromEnv['deployment.environment'] ?? 'development';
   const resource: Record<string, string> = {
@@ -180,11 +168,10 @@ export function readTelemetryConfig(env: Env, defaults: TelemetryDefaults = {}):
       `OTEL_METRICS_EXPORTER: expected prometheus or none, got "${metricsExporter}"`,
     );
   }
-  const defaultPort = defaultMetricsPorts[serviceName] ?? 9464;
   const metrics =
     metricsExporter === 'none'
       ? undefined
-      : { port: readInteger(env, 'METRICS_PORT', defaultPort, { min: 1, max: 65_535 }) };
+      : { port: readInteger(env, 'METRICS_PORT', defaults.metricsPort, { min: 1, max: 65_535 }) };
 
   return {
     disabled: readBoolean(env, 'OTEL_SDK_DISABLED'),

@@ -27,7 +27,7 @@ export async function inSpan<T>(
   });
 }
 
-/** `ServiceError`, `SqliteError`, …: what failed, without what it said. */
+/** `ServerError`, `SqliteError`, …: what failed, without what it said. */
 export function errorType(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }

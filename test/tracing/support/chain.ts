@@ -6,7 +6,7 @@ import {
   parentOf,
   serviceOf,
   tagOf,
-} from './jaeger.js';
+} from '../../../scripts/lib/jaeger.js';
 
 /** One link of an expected parent chain. */
 export interface Link {

@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from './errors.js';
-import { createOnce } from './idempotency.js';
-import { UniqueViolationError } from './store-errors.js';
+import { ServerError } from '../errors/server-error.js';
+import { UniqueViolationError } from '../errors/unique-violation-error.js';
+import { createOnce } from './create-once.js';
 
 interface Row {
   id: string;
@@ -76,9 +76,9 @@ describe('createOnce', () => {
       insert: () => store.insert({ id: 'b', name: 'chair', requestId: 'r1' }),
       sameRequest: (row) => row.name === 'chair',
     }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).code).toBe(status.INVALID_ARGUMENT);
-    expect((error as ServiceError).details.fieldViolations?.[0]?.field).toBe('request_id');
+    expect(error).toBeInstanceOf(ServerError);
+    expect((error as ServerError).code).toBe(status.INVALID_ARGUMENT);
+    expect((error as ServerError).details.fieldViolations?.[0]?.field).toBe('request_id');
   });
 
   it('passes other unique conflicts through when there is no key', async () => {

@@ -2,7 +2,7 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import {
   HealthCheckResponse_ServingStatus,
   HealthClient,
-} from '../gen/grpc/health/v1/health.pb.js';
+} from '../../services/gen/grpc/health/v1/health.pb.js';
 
 export interface WaitOptions {
   /** Give up after this long. Default: 30 s. */

@@ -7,8 +7,8 @@ import {
   type ServerReflectionResponse,
   type ServerReflectionServer,
   ServerReflectionService,
-} from '../gen/grpc/reflection/v1/reflection.pb.js';
-import { ServerReflectionService as ServerReflectionServiceV1Alpha } from '../gen/grpc/reflection/v1alpha/reflection.pb.js';
+} from '../../gen/grpc/reflection/v1/reflection.pb.js';
+import { ServerReflectionService as ServerReflectionServiceV1Alpha } from '../../gen/grpc/reflection/v1alpha/reflection.pb.js';
 import { withDependencies } from './descriptors.js';
 
 /** Message types that appear inside status details, which grpcurl resolves to print errors. */

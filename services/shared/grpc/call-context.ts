@@ -1,5 +1,5 @@
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../process/logger.js';
 
 /** What a handler knows about the call it serves, besides the request. */
 export interface CallContext {

@@ -1,15 +1,15 @@
 import { type ServiceError as GrpcServiceError, type Metadata, status } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { toGrpcStatus } from './error-mapper.js';
+import { decodeStatus } from '../../../scripts/lib/decode-status.js';
 import {
   alreadyExists,
   failedPrecondition,
   invalidArgument,
   notFound,
   unavailable,
-} from './errors.js';
-import { decodeStatus } from './status-details.js';
+} from './server-error.js';
+import { toGrpcStatus } from './to-grpc-status.js';
 
 const method = '/shop.user.v1.UserService/CreateUser';
 

@@ -1,6 +1,6 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { describeError } from './describe-error.js';
-import { activeTraceFields } from './telemetry/trace-fields.js';
+import { describeError } from '../errors/describe-error.js';
+import { activeTraceFields } from '../telemetry/trace-fields.js';
 
 export type { Logger };
 

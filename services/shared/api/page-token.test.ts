@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invalidFields } from '../../test/support/invalid-fields.js';
+import { invalidFields } from '../../../test/support/invalid-fields.js';
 import { newId } from './ids.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, nextPage, readPage } from './page-token.js';
 

@@ -5,7 +5,7 @@ import {
   fromBinary,
 } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
-import { fileDescriptorSet } from '../gen/descriptor_set.pb.js';
+import { fileDescriptorSet } from '../../gen/descriptor_set.pb.js';
 
 let registry: FileRegistry | undefined;
 

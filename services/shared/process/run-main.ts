@@ -1,8 +1,8 @@
+import { describeError } from '../errors/describe-error.js';
+import { shutdownProcessTelemetry } from '../telemetry/process-telemetry.js';
 import { type Env, loadConfigOrExit } from './config.js';
-import { describeError } from './describe-error.js';
-import { runService, type ServiceProcess } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import { shutdownProcessTelemetry } from './telemetry/process-telemetry.js';
+import { runService, type ServiceProcess } from './run-service.js';
 
 export interface MainSpec<Config extends { logLevel: string }> {
   /** Service name for logs, e.g. `user-service`. */

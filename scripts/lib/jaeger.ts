@@ -1,5 +1,10 @@
+// The real, pinned Jaeger (.tools/bin/jaeger, `scripts/install-tools.sh jaeger`)
+// as a child process, and reading traces from its HTTP query API: for the
+// tracing tests, the benchmark, `npm start -- --jaeger` and `npm run trace`.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Child, freePort, repo, startChild } from './child-process.js';
+import { baseEnv, type Child, repo, spawnChild } from './child-process.js';
+import { freePort } from './free-port.js';
 
 /** A span as Jaeger's HTTP query API (/api/traces) returns it. */
 export interface JaegerSpan {
@@ -19,7 +24,7 @@ export interface JaegerTrace {
   processes: Record<string, { serviceName: string; tags: { key: string; value: unknown }[] }>;
 }
 
-/** The real, pinned Jaeger (.tools/bin/jaeger), all-in-one with memory storage, on free ports. */
+/** The real, pinned Jaeger, all-in-one with memory storage. */
 export interface Jaeger {
   /** For OTEL_EXPORTER_OTLP_ENDPOINT. */
   otlpEndpoint: string;
@@ -38,33 +43,70 @@ export interface Jaeger {
   readonly child: Child;
 }
 
-export async function startJaeger(): Promise<Jaeger> {
-  const [otlp, query, queryGrpc] = [await freePort(), await freePort(), await freePort()];
-  const child = startChild(
-    'jaeger',
-    join(repo, '.tools/bin/jaeger'),
-    ['--config', `file:${join(repo, 'tools/jaeger/all-in-one.yaml')}`],
-    {
-      JAEGER_OTLP_GRPC_PORT: String(otlp),
-      JAEGER_QUERY_PORT: String(query),
-      JAEGER_QUERY_GRPC_PORT: String(queryGrpc),
-      JAEGER_LISTEN_HOST: '127.0.0.1',
-    },
-  );
-  const queryUrl = `http://127.0.0.1:${query}`;
+export const jaegerBinary = join(repo, '.tools/bin/jaeger');
 
+export interface JaegerOptions {
+  /** Ports (default: free ones) and interface (default 127.0.0.1). */
+  ports?: { otlp: number; query: number; queryGrpc: number };
+  host?: string;
+  /** See SpawnOptions. */
+  detached?: boolean;
+  onLine?: (line: string) => void;
+}
+
+/** A Jaeger query API at `queryUrl`, started by us or not (`npm run trace` reads any). */
+export function jaegerQuery(queryUrl: string) {
   async function get<T>(path: string): Promise<T | undefined> {
     const response = await fetch(`${queryUrl}${path}`);
     if (response.status === 404) return undefined;
     if (!response.ok) throw new Error(`jaeger ${path}: HTTP ${response.status}`);
     return ((await response.json()) as { data: T }).data;
   }
+  return {
+    get,
+    async trace(traceId: string): Promise<JaegerTrace | undefined> {
+      return (await get<JaegerTrace[]>(`/api/traces/${traceId}`))?.[0];
+    },
+    async traces(service: string, limit = 20): Promise<JaegerTrace[]> {
+      const query = new URLSearchParams({ service, limit: String(limit) });
+      return (await get<JaegerTrace[]>(`/api/traces?${query}`)) ?? [];
+    },
+  };
+}
+
+export async function startJaeger(options: JaegerOptions = {}): Promise<Jaeger> {
+  if (!existsSync(jaegerBinary)) {
+    throw new Error(`${jaegerBinary} is missing: build it with scripts/install-tools.sh jaeger`);
+  }
+  const { otlp, query, queryGrpc } = options.ports ?? {
+    otlp: await freePort(),
+    query: await freePort(),
+    queryGrpc: await freePort(),
+  };
+  const host = options.host ?? '127.0.0.1';
+  const child = spawnChild(
+    'jaeger',
+    jaegerBinary,
+    ['--config', `file:${join(repo, 'tools/jaeger/all-in-one.yaml')}`],
+    {
+      env: {
+        ...baseEnv(),
+        JAEGER_OTLP_GRPC_PORT: String(otlp),
+        JAEGER_QUERY_PORT: String(query),
+        JAEGER_QUERY_GRPC_PORT: String(queryGrpc),
+        JAEGER_LISTEN_HOST: host,
+      },
+      detached: options.detached,
+      onLine: options.onLine,
+    },
+  );
+  const queryUrl = `http://${host}:${query}`;
+  const api = jaegerQuery(queryUrl);
+  const { get } = api;
 
   // Ready when the query API answers (the receiver starts before it).
   for (const started = Date.now(); ; ) {
-    if (child.process.exitCode !== null) {
-      throw new Error(`jaeger exited:\n${child.lines.join('\n')}`);
-    }
+    if (!child.running) throw new Error(`jaeger exited:\n${child.tail()}`);
     try {
       await get('/api/services');
       break;
@@ -75,12 +117,11 @@ export async function startJaeger(): Promise<Jaeger> {
   }
 
   const jaeger: Jaeger = {
-    otlpEndpoint: `http://127.0.0.1:${otlp}`,
+    otlpEndpoint: `http://${host}:${otlp}`,
     queryUrl,
     child,
-    async trace(traceId) {
-      return (await get<JaegerTrace[]>(`/api/traces/${traceId}`))?.[0];
-    },
+    trace: api.trace,
+    traces: api.traces,
     async waitForTrace(traceId, ready, timeoutMs = 15_000) {
       let last: JaegerTrace | undefined;
       for (const started = Date.now(); Date.now() - started < timeoutMs; ) {
@@ -91,9 +132,6 @@ export async function startJaeger(): Promise<Jaeger> {
       throw new Error(
         `trace ${traceId} not complete after ${timeoutMs} ms; last seen:\n${last ? describeTrace(last) : '(none)'}`,
       );
-    },
-    async traces(service, limit = 20) {
-      return (await get<JaegerTrace[]>(`/api/traces?service=${service}&limit=${limit}`)) ?? [];
     },
     async stop() {
       await child.stop();

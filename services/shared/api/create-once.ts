@@ -1,5 +1,5 @@
-import { invalidArgument } from './errors.js';
-import { UniqueViolationError } from './store-errors.js';
+import { invalidArgument } from '../errors/server-error.js';
+import { UniqueViolationError } from '../errors/unique-violation-error.js';
 
 export interface CreateOnce<T> {
   /** The caller's idempotency key; undefined when the request has none. */

@@ -1,5 +1,5 @@
-import type { Money as ProtoMoney } from '../gen/google/type/money.pb.js';
-import type { FieldViolation } from './errors.js';
+import type { Money as ProtoMoney } from '../../gen/google/type/money.pb.js';
+import type { FieldViolation } from '../errors/server-error.js';
 
 /** An exact amount of a currency, as google.type.Money: never a float. */
 export interface Money {

@@ -4,12 +4,11 @@ import {
   type ServerOptions,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
+import { unavailable } from '../errors/server-error.js';
+import type { Logger } from '../process/logger.js';
 import { bindService, type ServerMiddleware, type ServiceImplementation } from './bind-service.js';
 import { protoRegistry } from './descriptors.js';
-import { unavailable } from './errors.js';
 import { createHealth, type Health, ServingStatus } from './health.js';
-import type { Logger } from './logger.js';
-import { acceptMalformedRequests } from './malformed-request.js';
 import { createReflection } from './reflection.js';
 
 export interface GrpcServerConfig {
@@ -73,13 +72,11 @@ export function createGrpcServer<Definition extends object>(
     'grpc.keepalive_timeout_ms': 20_000,
     ...deps.options,
   });
-  server.addService(
-    acceptMalformedRequests(definition),
-    bindService(service.definition, service.implementation, {
-      log: deps.log,
-      middleware: [ready, ...(deps.middleware ?? [])],
-    }),
-  );
+  const bound = bindService(service.definition, service.implementation, {
+    log: deps.log,
+    middleware: [ready, ...(deps.middleware ?? [])],
+  });
+  server.addService(bound.definition, bound.implementation);
   for (const { definition, implementation } of [health, ...reflection.services]) {
     server.addService(definition, implementation);
   }

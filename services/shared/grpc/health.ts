@@ -5,7 +5,7 @@ import {
   type HealthServer,
   HealthService,
   HealthCheckResponse_ServingStatus as ServingStatus,
-} from '../gen/grpc/health/v1/health.pb.js';
+} from '../../gen/grpc/health/v1/health.pb.js';
 
 export { ServingStatus };
 

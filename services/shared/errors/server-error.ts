@@ -41,10 +41,10 @@ export interface ErrorDetails {
 /**
  * An expected failure: a canonical gRPC code, a message safe to show callers,
  * and structured details. `cause` is kept for logs and never sent.
- * Everything that is not a ServiceError reaches callers as INTERNAL.
+ * Everything that is not a ServerError reaches callers as INTERNAL.
  */
-export class ServiceError extends Error {
-  override name = 'ServiceError';
+export class ServerError extends Error {
+  override name = 'ServerError';
 
   constructor(
     readonly code: status,
@@ -56,32 +56,32 @@ export class ServiceError extends Error {
   }
 }
 
-export function invalidArgument(violations: readonly FieldViolation[]): ServiceError {
+export function invalidArgument(violations: readonly FieldViolation[]): ServerError {
   const fields = violations.map((v) => v.field).join(', ');
-  return new ServiceError(status.INVALID_ARGUMENT, `invalid request: ${fields}`, {
+  return new ServerError(status.INVALID_ARGUMENT, `invalid request: ${fields}`, {
     reason: 'INVALID_FIELDS',
     fieldViolations: violations,
   });
 }
 
-export function notFound(resource: ResourceRef): ServiceError {
-  return new ServiceError(status.NOT_FOUND, `${resource.type} ${resource.name} not found`, {
+export function notFound(resource: ResourceRef): ServerError {
+  return new ServerError(status.NOT_FOUND, `${resource.type} ${resource.name} not found`, {
     reason: 'NOT_FOUND',
     resource,
   });
 }
 
 /** ALREADY_EXISTS for a unique `field`; the message must not quote the value. */
-export function alreadyExists(message: string, reason: string, field: string): ServiceError {
-  return new ServiceError(status.ALREADY_EXISTS, message, { reason, metadata: { field } });
+export function alreadyExists(message: string, reason: string, field: string): ServerError {
+  return new ServerError(status.ALREADY_EXISTS, message, { reason, metadata: { field } });
 }
 
 export function failedPrecondition(
   message: string,
   reason: string,
   violations: readonly PreconditionViolation[],
-): ServiceError {
-  return new ServiceError(status.FAILED_PRECONDITION, message, {
+): ServerError {
+  return new ServerError(status.FAILED_PRECONDITION, message, {
     reason,
     preconditionViolations: violations,
   });
@@ -91,8 +91,8 @@ export function unavailable(
   message: string,
   reason: string,
   options: { cause?: unknown; retryDelayMs?: number } = {},
-): ServiceError {
-  return new ServiceError(
+): ServerError {
+  return new ServerError(
     status.UNAVAILABLE,
     message,
     {
@@ -108,11 +108,11 @@ export function unavailable(
  * dependency. grpc-js has already answered it; this only ends the handler
  * quietly, without blaming the dependency.
  */
-export function callerGone(context: { deadline: Date | undefined }): ServiceError {
+export function callerGone(context: { deadline: Date | undefined }): ServerError {
   const expired = context.deadline !== undefined && Date.now() >= context.deadline.getTime();
   return expired
-    ? new ServiceError(status.DEADLINE_EXCEEDED, 'the deadline passed', {
+    ? new ServerError(status.DEADLINE_EXCEEDED, 'the deadline passed', {
         reason: 'DEADLINE_EXCEEDED',
       })
-    : new ServiceError(status.CANCELLED, 'the caller cancelled the call', { reason: 'CANCELLED' });
+    : new ServerError(status.CANCELLED, 'the caller cancelled the call', { reason: 'CANCELLED' });
 }

@@ -1,4 +1,4 @@
-import { type FieldViolation, invalidArgument } from './errors.js';
+import { type FieldViolation, invalidArgument } from '../errors/server-error.js';
 import { isUuid } from './ids.js';
 
 /** A problem with a field, or undefined when it is fine. */

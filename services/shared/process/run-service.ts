@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, summarizeError } from './describe-error.js';
-import type { GrpcServer } from './grpc-server.js';
-import { ServingStatus } from './health.js';
+import { describeError, summarizeError } from '../errors/describe-error.js';
+import type { GrpcServer } from '../grpc/grpc-server.js';
+import { ServingStatus } from '../grpc/health.js';
 import type { Logger } from './logger.js';
 
 export interface ServiceProcess {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { GrpcServerConfig } from '../grpc/grpc-server.js';
 import {
   ConfigError,
   type Env,
@@ -9,7 +10,6 @@ import {
   readPort,
   readString,
 } from './config.js';
-import type { GrpcServerConfig } from './grpc-server.js';
 
 /** How a process uses its PostgreSQL connections; defaults suit a small pod. */
 export interface PostgresPoolConfig {

@@ -1,15 +1,15 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { type ServiceError as GrpcServiceError, Metadata, type StatusObject } from '@grpc/grpc-js';
-import type { Any } from '../gen/google/protobuf/any.pb.js';
+import { Metadata, type StatusObject } from '@grpc/grpc-js';
+import type { Any } from '../../gen/google/protobuf/any.pb.js';
 import {
   BadRequest,
   ErrorInfo,
   PreconditionFailure,
   ResourceInfo,
   RetryInfo,
-} from '../gen/google/rpc/error_details.pb.js';
-import { Status } from '../gen/google/rpc/status.pb.js';
-import type { ErrorDetails } from './errors.js';
+} from '../../gen/google/rpc/error_details.pb.js';
+import { Status } from '../../gen/google/rpc/status.pb.js';
+import type { ErrorDetails } from './server-error.js';
 
 /**
  * The trailer that carries a serialized google.rpc.Status: the gRPC rich
@@ -17,12 +17,12 @@ import type { ErrorDetails } from './errors.js';
  */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
-interface Codec<T> {
+export interface Codec<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array): T;
 }
 
-const typeUrl = (name: string) => `type.googleapis.com/${name}`;
+export const typeUrl = (name: string) => `type.googleapis.com/${name}`;
 
 function pack<T>(name: string, codec: Codec<T>, message: T): Any {
   return { typeUrl: typeUrl(name), value: Buffer.from(codec.encode(message).finish()) };
@@ -85,40 +85,4 @@ export function toStatusObject(
     Buffer.from(Status.encode({ code, message, details: packed }).finish()),
   );
   return { code, details: message, metadata };
-}
-
-/** The decoded rich error model of a failed call, for clients. */
-export interface DecodedStatus {
-  code: number;
-  message: string;
-  errorInfo?: ErrorInfo;
-  badRequest?: BadRequest;
-  preconditionFailure?: PreconditionFailure;
-  resourceInfo?: ResourceInfo;
-  retryInfo?: RetryInfo;
-}
-
-const detailCodecs = {
-  errorInfo: ['google.rpc.ErrorInfo', ErrorInfo],
-  badRequest: ['google.rpc.BadRequest', BadRequest],
-  preconditionFailure: ['google.rpc.PreconditionFailure', PreconditionFailure],
-  resourceInfo: ['google.rpc.ResourceInfo', ResourceInfo],
-  retryInfo: ['google.rpc.RetryInfo', RetryInfo],
-} as const;
-
-/**
- * Reads google.rpc.Status details from an error thrown by a generated client,
- * e.g. `decodeStatus(err).badRequest?.fieldViolations`.
- */
-export function decodeStatus(error: GrpcServiceError): DecodedStatus {
-  const decoded: DecodedStatus = { code: error.code, message: error.details };
-  const [raw] = error.metadata?.get(STATUS_DETAILS_KEY) ?? [];
-  if (!(raw instanceof Buffer)) return decoded;
-  const status = Status.decode(raw);
-  const byUrl = new Map(status.details.map((any) => [any.typeUrl, any.value]));
-  for (const [key, [name, codec]] of Object.entries(detailCodecs)) {
-    const value = byUrl.get(typeUrl(name));
-    if (value) Object.assign(decoded, { [key]: (codec as Codec<unknown>).decode(value) });
-  }
-  return decoded;
 }

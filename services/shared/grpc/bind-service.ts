@@ -1,15 +1,15 @@
 import {
   type ServerUnaryCall,
+  type ServiceDefinition,
   type sendUnaryData,
   status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { callerGone, ServerError } from '../errors/server-error.js';
+import { toGrpcStatus } from '../errors/to-grpc-status.js';
+import type { Logger } from '../process/logger.js';
+import { createServerRpcMetrics } from '../telemetry/rpc-metrics.js';
 import type { CallContext } from './call-context.js';
-import { toGrpcStatus } from './error-mapper.js';
-import { callerGone } from './errors.js';
-import type { Logger } from './logger.js';
-import { assertWellFormed } from './malformed-request.js';
-import { createServerRpcMetrics } from './telemetry/rpc-metrics.js';
 
 /** A handler as services write it: the request in, a promise of the response out. */
 export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
@@ -53,6 +53,49 @@ export interface BindOptions {
   middleware?: readonly ServerMiddleware[];
 }
 
+/** Stands in for a request whose bytes are not a valid protobuf message. */
+class MalformedRequest {}
+
+/**
+ * grpc-js answers a request that fails to deserialize with INTERNAL, which
+ * blames the server for the caller's bytes, and before any handler runs. The
+ * bound definition lets such a request through as a marker instead, which the
+ * handler wrapper answers with INVALID_ARGUMENT like any other bad input,
+ * access line and metrics included.
+ */
+function acceptMalformedRequests(definition: ServiceDefinition): ServiceDefinition {
+  const tolerant: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    tolerant[name] = {
+      ...method,
+      requestDeserialize(bytes: Buffer) {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch {
+          return new MalformedRequest();
+        }
+      },
+    };
+  }
+  return tolerant;
+}
+
+function assertWellFormed(request: unknown): void {
+  if (request instanceof MalformedRequest) {
+    throw new ServerError(
+      status.INVALID_ARGUMENT,
+      'the request is not a valid protobuf message for this method',
+      { reason: 'MALFORMED_REQUEST' },
+    );
+  }
+}
+
+/** What `server.addService` takes: the definition as bound and its handlers. */
+export interface BoundService {
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
 /**
  * The status the caller saw when the call was cancelled or timed out before
  * the handler answered: grpc-js has already sent it and drops the late answer.
@@ -88,7 +131,7 @@ function compose<Req, Res>(
 /**
  * Adapts a typed implementation to grpc-js, wrapping every handler once with
  * the cross-cutting concerns: call context (deadline, cancellation, logger),
- * undecodable requests, middleware, the error mapper, one access log line and one
+ * undecodable requests (INVALID_ARGUMENT, not grpc-js's INTERNAL), middleware, the error mapper, one access log line and one
  * `rpc.server.call.duration` measurement per call. (The server span around
  * it all comes from the gRPC instrumentation of the telemetry preload.)
  */
@@ -96,7 +139,7 @@ export function bindService<Definition extends object>(
   definition: Definition,
   implementation: ServiceImplementation<Definition>,
   options: BindOptions,
-): UntypedServiceImplementation {
+): BoundService {
   const handlers: UntypedServiceImplementation = {};
   const rpcMetrics = createServerRpcMetrics();
   for (const name of Object.keys(definition) as (keyof Definition & string)[]) {
@@ -145,5 +188,8 @@ export function bindService<Definition extends object>(
         );
     };
   }
-  return handlers;
+  return {
+    definition: acceptMalformedRequests(definition as unknown as ServiceDefinition),
+    implementation: handlers,
+  };
 }
