@@ -260,6 +260,52 @@ export function weightProblems(objects: readonly K8sObject[]): string[] {
   return problems;
 }
 
+/** The shop's services, by name: the ones whose gRPC port config.ts defines. */
+export const shopServices = () => Object.keys(grpcPorts);
+
+/**
+ * Both services are shaped for a canary release alike, the way `npm run
+ * canary` expects: the DestinationRule has `stable` and `canary` subsets
+ * that select on the `version` label; in `<service>-routes` the first route
+ * sends `x-canary: true` to the canary only, and every other route splits
+ * between stable and canary by weight. (weightProblems checks the weights,
+ * destinationProblems that the subsets select Deployments.)
+ */
+export function canaryProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const service of shopServices()) {
+    const host = `${service}.shop.svc.cluster.local`;
+    const rule = ofKind(objects, 'DestinationRule').find((dr) => text(dr, 'spec', 'host') === host);
+    for (const name of ['stable', 'canary']) {
+      const subset = list(rule, 'spec', 'subsets').find((s) => text(s, 'name') === name);
+      if (text(subset, 'labels', 'version') === undefined) {
+        problems.push(`DestinationRule for ${host}: no subset ${name} selecting a version label`);
+      }
+    }
+    const vs = ofKind(objects, 'VirtualService').find(
+      (v) => v.metadata.name === `${service}-routes`,
+    );
+    if (!vs) {
+      problems.push(`no VirtualService ${service}-routes`);
+      continue;
+    }
+    const [first, ...rest] = ownRoutes(vs);
+    const header = get(list(vs, 'spec', 'http')[0], 'match', 0, 'headers', 'x-canary', 'exact');
+    const subsetsOf = (route: (typeof rest)[number] | undefined) =>
+      JSON.stringify(route?.destinations.map((d) => d.subset));
+    if (header !== 'true' || subsetsOf(first) !== '["canary"]') {
+      problems.push(`${vsKey(vs)}: the first route must send x-canary: true to the canary only`);
+    }
+    for (const route of rest) {
+      const weighted = route.destinations.every((d) => d.weight !== undefined);
+      if (subsetsOf(route) !== '["stable","canary"]' || !weighted) {
+        problems.push(`${vsKey(vs)} route ${route.name}: not split by weight to stable and canary`);
+      }
+    }
+  }
+  return problems;
+}
+
 function containers(deployment: K8sObject): unknown[] {
   return list(deployment, 'spec', 'template', 'spec', 'containers');
 }
@@ -648,7 +694,12 @@ export function userMethodsProductCalls(): string[] {
     .join('\n');
   return rpcs()
     .filter((rpc) => rpc.service === 'shop.user.v1.UserService')
-    .filter((rpc) => source.includes(`.${rpc.method[0]?.toLowerCase()}${rpc.method.slice(1)}(`))
+    .filter((rpc) => {
+      // A client method is called directly (`client.getUser(`) or named to a
+      // call helper (`unaryCall(client, 'getUser', …)`).
+      const name = `${rpc.method[0]?.toLowerCase()}${rpc.method.slice(1)}`;
+      return new RegExp(`\\.${name}\\(|['"]${name}['"]`).test(source);
+    })
     .map((rpc) => rpc.path);
 }
 

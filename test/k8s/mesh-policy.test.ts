@@ -6,6 +6,7 @@ import {
   allowedPaths,
   authorizationPathProblems,
   authorizationTargetProblems,
+  canaryProblems,
   collectorProblems,
   destinationProblems,
   gatewayProblems,
@@ -17,6 +18,7 @@ import {
   rolloutProblems,
   routeCoverageProblems,
   rpcs,
+  shopServices,
   shutdownProblems,
   userMethodsProductCalls,
   weightProblems,
@@ -104,18 +106,30 @@ describe.each(overlayNames())('overlay %s', (overlay) => {
     expect(destinationProblems(objects)).toEqual([]);
   });
 
-  it('splits ProductService by weights that add up to 100', () => {
+  it('splits both services between stable and canary by weights that add up to 100', () => {
     expect(weightProblems(objects)).toEqual([]);
-    const routes = list(named(objects, 'VirtualService', 'product-service-routes'), 'spec', 'http');
-    expect(routes.some((r) => list(r, 'route').length === 2)).toBe(true);
+    expect(canaryProblems(objects)).toEqual([]);
+    expect(shopServices().sort()).toEqual(['product-service', 'user-service']);
+  });
+
+  it.each(shopServices())('splits %s between stable and canary on every route', (service) => {
+    const routes = list(named(objects, 'VirtualService', `${service}-routes`), 'spec', 'http');
+    const weighted = routes.filter((r) => list(r, 'route').length === 2);
+    expect(weighted.length).toBe(routes.length - 1);
+    for (const route of weighted) {
+      expect(list(route, 'route').map((r) => text(r, 'destination', 'subset'))).toEqual([
+        'stable',
+        'canary',
+      ]);
+    }
   });
 
   it('binds the Gateway to the ingress gateway mesh/istio-install.yaml installs, on its ports', () => {
     expect(gatewayProblems(objects, istioInstall().objects)).toEqual([]);
   });
 
-  it('sends `x-canary: true` to the canary subset', () => {
-    const routes = list(named(objects, 'VirtualService', 'product-service-routes'), 'spec', 'http');
+  it.each(shopServices())('sends `x-canary: true` to the canary subset of %s', (service) => {
+    const routes = list(named(objects, 'VirtualService', `${service}-routes`), 'spec', 'http');
     const first = routes[0];
     expect(get(first, 'match', 0, 'headers', 'x-canary', 'exact')).toBe('true');
     expect(list(first, 'route').map((r) => text(r, 'destination', 'subset'))).toEqual(['canary']);
@@ -210,18 +224,45 @@ describe('the checks', () => {
     expect(retryProblems(byDefault).join('\n')).toContain('CreateProduct');
   });
 
-  it('catch weights that do not add up, and a subset that selects nothing', () => {
-    const copy = edited((c) => {
-      const reads = routesOf(c, 'product-service-routes').find((r) => r.name === 'reads');
-      const destinations = list(reads, 'route') as Record<string, unknown>[];
-      if (destinations[1]) destinations[1].weight = 10;
-      const subsets = list(named(c, 'DestinationRule', 'product-service'), 'spec', 'subsets');
-      const canary = subsets.find((s) => text(s, 'name') === 'canary') as Record<string, unknown>;
-      canary.labels = { version: 'v9' };
-    });
-    expect(weightProblems(copy).join('\n')).toContain('add up to 110');
-    expect(destinationProblems(copy).join('\n')).toContain('subset canary');
-  });
+  it.each(shopServices())(
+    'catch weights of %s that do not add up, or disagree, and a subset that selects nothing',
+    (service) => {
+      const copy = edited((c) => {
+        const reads = routesOf(c, `${service}-routes`).find((r) => r.name === 'reads');
+        const destinations = list(reads, 'route') as Record<string, unknown>[];
+        if (destinations[1]) destinations[1].weight = 10;
+        const subsets = list(named(c, 'DestinationRule', service), 'spec', 'subsets');
+        const canary = subsets.find((s) => text(s, 'name') === 'canary') as Record<string, unknown>;
+        canary.labels = { version: 'v9' };
+      });
+      const weights = weightProblems(copy).join('\n');
+      expect(weights).toContain(`shop/${service}-routes route reads: weights add up to 110`);
+      expect(weights).toContain(`splits ${service}.shop.svc.cluster.local`);
+      expect(destinationProblems(copy)).toEqual([
+        `DestinationRule ${service}: subset canary ({"app":"${service}","version":"v9"}) ` +
+          'selects no Deployment',
+      ]);
+    },
+  );
+
+  it.each(shopServices())(
+    'catch a route of %s that does not split to stable and canary',
+    (service) => {
+      const copy = edited((c) => {
+        const creates = routesOf(c, `${service}-routes`).find((r) => r.name === 'creates');
+        if (creates) creates.route = (list(creates, 'route') as unknown[]).slice(0, 1);
+        const canary = routesOf(c, `${service}-routes`).find((r) => r.name === 'canary');
+        if (canary) delete canary.match;
+        const subsets = list(named(c, 'DestinationRule', service), 'spec', 'subsets');
+        subsets.splice(1, 1);
+      });
+      expect(canaryProblems(copy)).toEqual([
+        `DestinationRule for ${service}.shop.svc.cluster.local: no subset canary selecting a version label`,
+        `shop/${service}-routes: the first route must send x-canary: true to the canary only`,
+        `shop/${service}-routes route creates: not split by weight to stable and canary`,
+      ]);
+    },
+  );
 
   it('catch a probe or Service port that is not the service’s port', () => {
     const copy = edited((c) => {
