@@ -87,7 +87,7 @@ export function createProductService(
           }
           const createTime = now();
           const product: Product = {
-            id: newId(createTime),
+            id: newId(),
             name: input.name,
             ownerId: input.ownerId,
             price: input.price,

@@ -59,7 +59,7 @@ export function createUserService(
           async insert() {
             const createTime = now();
             const user = {
-              id: newId(createTime),
+              id: newId(),
               username: input.username,
               email: input.email,
               createTime,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { v7 } from 'uuid';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -8,15 +8,17 @@ export function isUuid(value: string): boolean {
 }
 
 /**
- * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random
- * bits. Ids sort by creation time, so keyset pagination by id lists oldest
- * first and B-tree inserts stay append-mostly.
+ * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then a counter
+ * and random bits. Ids sort by creation time, so keyset pagination by id
+ * lists oldest first and B-tree inserts stay append-mostly.
+ *
+ * Without `at`, ids are monotonic within this process even inside one
+ * millisecond (the uuid package keeps a counter, RFC 9562 method 1): two
+ * users created in the same millisecond list in creation order. Replicas
+ * each keep their own counter, so across replicas the order within a
+ * millisecond is arbitrary. `at` fixes the timestamp (tests, imports) and
+ * gives no order within its millisecond.
  */
-export function newId(now: Date = new Date()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now.getTime(), 0, 6);
-  bytes[6] = 0x70 | ((bytes[6] ?? 0) & 0x0f);
-  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+export function newId(at?: Date): string {
+  return at === undefined ? v7() : v7({ msecs: at.getTime() });
 }
