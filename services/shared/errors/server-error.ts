@@ -104,12 +104,37 @@ export function unavailable(
 }
 
 /**
+ * How long before our copy of the deadline a cancellation still counts as
+ * the deadline passing: a tenth of the call's time budget, from 100 ms to 1 s.
+ */
+function deadlineSlackMs(deadline: Date, receivedAt: number | undefined): number {
+  const budget = receivedAt === undefined ? 0 : deadline.getTime() - receivedAt;
+  return Math.max(100, Math.min(1000, budget / 10));
+}
+
+/**
  * The caller cancelled the call or its deadline passed while we waited on a
  * dependency. grpc-js has already answered it; this only ends the handler
- * quietly, without blaming the dependency.
+ * quietly, without blaming the dependency, and says which of the two the
+ * caller saw, for the access log and the metrics.
+ *
+ * A caller whose deadline passes reports DEADLINE_EXCEEDED to itself and
+ * only sends us a cancellation (RST_STREAM), exactly as an explicit cancel
+ * does. Our deadline is the caller's timeout counted from when we read the
+ * headers, so it falls later than the caller's by the transit time and any
+ * event-loop delay, and the cancellation usually arrives before it. So a
+ * cancellation that arrives within the slack of our deadline is taken as
+ * the caller's deadline passing; an explicit cancel that late in a call's
+ * budget is counted as DEADLINE_EXCEEDED too, which is the lesser error.
  */
-export function callerGone(context: { deadline: Date | undefined }): ServerError {
-  const expired = context.deadline !== undefined && Date.now() >= context.deadline.getTime();
+export function callerGone(context: {
+  deadline: Date | undefined;
+  receivedAt?: number;
+}): ServerError {
+  const { deadline } = context;
+  const expired =
+    deadline !== undefined &&
+    Date.now() >= deadline.getTime() - deadlineSlackMs(deadline, context.receivedAt);
   return expired
     ? new ServerError(status.DEADLINE_EXCEEDED, 'the deadline passed', {
         reason: 'DEADLINE_EXCEEDED',

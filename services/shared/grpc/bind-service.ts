@@ -157,6 +157,7 @@ export function bindService<Definition extends object>(
       const context: CallContext = {
         method,
         deadline: deadlineOf(call),
+        receivedAt: Date.now(),
         signal: abortSignalOf(call),
         metadata: call.metadata,
         call,

@@ -7,6 +7,8 @@ export interface CallContext {
   readonly method: string;
   /** The caller's deadline, or undefined when it set none. */
   readonly deadline: Date | undefined;
+  /** When the call arrived (epoch ms): with the deadline, the call's time budget. */
+  readonly receivedAt: number;
   /** Aborted when the caller cancels or its deadline passes. */
   readonly signal: AbortSignal;
   /** The inbound metadata (headers). */
