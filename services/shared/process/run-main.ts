@@ -2,14 +2,14 @@ import { describeError } from '../errors/describe-error.js';
 import { shutdownProcessTelemetry } from '../telemetry/process-telemetry.js';
 import { type Env, loadConfigOrExit } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { runService, type ServiceProcess } from './run-service.js';
+import { runService, type ServiceLifecycle } from './run-service.js';
 
 export interface MainSpec<Config extends { logLevel: string }> {
   /** Service name for logs, e.g. `user-service`. */
   service: string;
   loadConfig(env: Env): Config;
   /** Wires dependencies; nothing may listen or connect before `runService` says so. */
-  build(config: Config, log: Logger): Promise<ServiceProcess>;
+  build(config: Config, log: Logger): Promise<ServiceLifecycle>;
 }
 
 /**

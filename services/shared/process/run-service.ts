@@ -4,7 +4,8 @@ import type { GrpcServer } from '../grpc/grpc-server.js';
 import { ServingStatus } from '../grpc/health.js';
 import type { Logger } from './logger.js';
 
-export interface ServiceProcess {
+/** What runService owns for one service process: its server, its readiness and its shutdown steps. */
+export interface ServiceLifecycle {
   server: GrpcServer;
   log: Logger;
   /**
@@ -35,7 +36,7 @@ export interface RunOptions {
  * is retried with backoff while health says NOT_SERVING, so the orchestrator
  * keeps the pod out of rotation and the log says why, one line per attempt.
  */
-export async function runService(service: ServiceProcess, options: RunOptions = {}): Promise<void> {
+export async function runService(service: ServiceLifecycle, options: RunOptions = {}): Promise<void> {
   const { server, log } = service;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const retry = options.readyRetry ?? { initialMs: 500, maxMs: 15_000 };
