@@ -168,11 +168,13 @@ ${
     ${cmd} -plaintext -d '{"username":"grace","email":"grace@example.com"}' localhost:${userPort} shop.user.v1.UserService/CreateUser
     ${cmd} -plaintext -d '{"name":"Lamp","owner_id":"<id from above>","price":{"currency_code":"EUR","units":25}}' localhost:${productPort} shop.product.v1.ProductService/CreateProduct
     ${cmd} -plaintext localhost:${productPort} shop.product.v1.ProductService/ListProducts
+    npm run example        (the typed TypeScript client: a fresh user each run)
 ${
   jaeger
     ? `
-  Then its trace, drawn in the terminal (the trace_id is also on the call's "rpc" log line):
+  Then its trace, drawn in the terminal:
     npm run trace -- --last product-service
+    npm run trace -- <trace_id>     (the trace_id is on the call's "rpc" log line)
 `
     : ''
 }
