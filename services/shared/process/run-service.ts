@@ -36,7 +36,10 @@ export interface RunOptions {
  * is retried with backoff while health says NOT_SERVING, so the orchestrator
  * keeps the pod out of rotation and the log says why, one line per attempt.
  */
-export async function runService(service: ServiceLifecycle, options: RunOptions = {}): Promise<void> {
+export async function runService(
+  service: ServiceLifecycle,
+  options: RunOptions = {},
+): Promise<void> {
   const { server, log } = service;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const retry = options.readyRetry ?? { initialMs: 500, maxMs: 15_000 };
