@@ -2,6 +2,7 @@
 //   node --import ./dist/services/product/preload.js dist/services/product/main.js
 import { credentials } from '@grpc/grpc-js';
 import { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
+import { dependencyChannelOptions } from '../shared/grpc/client-channel-options.js';
 import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
 import { loadProductConfig, PRODUCT_SERVICE_NAME } from './config.js';
@@ -16,7 +17,11 @@ runMain({
   async build(config, log) {
     const db = await openSqlClient(config.storage, { log });
     // Plaintext: in the cluster the sidecars add mTLS between pods.
-    const users = new UserServiceClient(config.userService.address, credentials.createInsecure());
+    const users = new UserServiceClient(
+      config.userService.address,
+      credentials.createInsecure(),
+      dependencyChannelOptions,
+    );
     const owners = createOwnerDirectory(users, { timeoutMs: config.userService.timeoutMs });
     const server = createProductServer(config.server, {
       store: createSqlProductStore(db),

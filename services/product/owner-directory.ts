@@ -7,6 +7,7 @@ import { callerGone, unavailable } from '../shared/errors/server-error.js';
 import type { CallContext } from '../shared/grpc/call-context.js';
 import { outboundCallOptions, outboundMetadata } from '../shared/grpc/outbound-call-options.js';
 import { unaryCall } from '../shared/grpc/unary-call.js';
+import { recurringWarning } from '../shared/process/recurring-warning.js';
 import {
   clientMetricsInterceptor,
   createClientRpcMetrics,
@@ -24,6 +25,9 @@ export interface OwnerDirectory {
   /** The owners of `ids` that exist, from one BatchGetUsers call; undefined when UserService cannot answer. */
   resolve(ids: readonly string[], context: CallContext): Promise<Map<string, Owner> | undefined>;
 }
+
+/** How often, at most, an outage writes its `owners unresolved` line (with the count of reads). */
+export const ownersUnresolvedIntervalMs = 5000;
 
 export interface OwnerDirectoryOptions {
   /** Deadline for each UserService call when the inbound call has a later one or none. */
@@ -65,6 +69,7 @@ export function createOwnerDirectory(
   options: OwnerDirectoryOptions,
 ): OwnerDirectory {
   const interceptors = [clientMetricsInterceptor(createClientRpcMetrics())];
+  const unresolved = recurringWarning('owners unresolved', ownersUnresolvedIntervalMs);
   /** Deadline, cancellation and forwarded headers from the call being served. */
   const callOptions = (context: CallContext): Partial<CallOptions> => ({
     ...outboundCallOptions(context, options.timeoutMs),
@@ -124,10 +129,7 @@ export function createOwnerDirectory(
           // without owner details beat no products.
           markDegraded(span, error);
           if (!context.signal.aborted) {
-            context.log.warn(
-              { err: summarizeError(error), owners: ids.length },
-              'owners unresolved',
-            );
+            unresolved.record(context.log, { err: summarizeError(error), owners: ids.length });
           }
           return undefined;
         }

@@ -35,8 +35,34 @@ describe('parseCreateProduct', () => {
     ['a NUL byte', 'lamp\u0000'],
     ['a control character', 'lamp\u001b[31m'],
     ['a line separator', 'lamp\u2028x'],
+    ['a right-to-left override', 'lamp\u202egnp.exe'],
+    ['a bidirectional isolate', 'lamp\u2066x\u2069'],
+    ['a zero-width space', 'la\u200bmp'],
+    ['a zero-width joiner between letters', 'la\u200dmp'],
+    ['a byte-order mark', '\ufefflamp'],
+    ['a soft hyphen', 'la\u00admp'],
+    ['a tag character', 'lamp\u{e0041}'],
+    ['a replacement character (lost encoding)', 'lamp \ufffd'],
+    ['a lone surrogate', 'lamp\ud800'],
   ])('rejects a name that is %s', (_, name) => {
     expect(violations({ name })).toEqual(['name']);
+  });
+
+  it.each([
+    ['emoji sequences joined by U+200D', '👩‍💻 desk'],
+    ['a skin-toned emoji sequence', '👩🏽‍🚀 poster'],
+    ['letters with accents', 'Crème brûlée torch'],
+    ['right-to-left script', 'מנורה'],
+    ['a no-break space inside', 'Desk\u00a0lamp'],
+  ])('accepts a name with %s', (_, name) => {
+    expect(violations({ name })).toEqual([]);
+  });
+
+  it('normalises the name to NFC before counting and storing it', () => {
+    const decomposed = 'Cafe\u0301 lamp';
+    expect(parseCreateProduct({ ...valid, name: decomposed }).name).toBe('Caf\u00e9 lamp');
+    // 200 characters as a reader sees them, 400 code points before NFC.
+    expect(violations({ name: 'e\u0301'.repeat(200) })).toEqual([]);
   });
 
   it('requires a UUID owner and a price', () => {

@@ -2,7 +2,7 @@ import type { User as ProtoUser, UserServiceService } from '../gen/shop/user/v1/
 import { createOnce } from '../shared/api/create-once.js';
 import { newId } from '../shared/api/ids.js';
 import { MAX_PAGE_SIZE, nextPage, readPage } from '../shared/api/page-token.js';
-import { assertValid, checkUuid } from '../shared/api/validation.js';
+import { assertValid, checkRepeated, checkUuid } from '../shared/api/validation.js';
 import { alreadyExists, notFound } from '../shared/errors/server-error.js';
 import { UniqueViolationError } from '../shared/errors/unique-violation-error.js';
 import type { ServiceImplementation } from '../shared/grpc/bind-service.js';
@@ -83,16 +83,11 @@ export function createUserService(
 
     async batchGetUsers(request) {
       const { ids } = request;
-      assertValid([
-        ids.length === 0 ? { field: 'ids', description: 'must list at least one id' } : undefined,
-        ids.length > MAX_BATCH_IDS
-          ? {
-              field: 'ids',
-              description: `must list at most ${MAX_BATCH_IDS} ids, got ${ids.length}`,
-            }
-          : undefined,
-        ...ids.map((id, i) => checkUuid(`ids[${i}]`, id)),
-      ]);
+      assertValid(
+        checkRepeated('ids', ids, { min: 1, max: MAX_BATCH_IDS, noun: 'id' }, (field, id) =>
+          checkUuid(field, id),
+        ),
+      );
       const unique = [...new Set(ids)];
       const found = new Map((await store.getMany(unique)).map((user) => [user.id, user]));
       const users: ProtoUser[] = [];

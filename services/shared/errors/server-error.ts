@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { errorLimits, listWithCount } from './error-limits.js';
 
 /** One invalid request field, as google.rpc.BadRequest.FieldViolation. */
 export interface FieldViolation {
@@ -56,8 +57,16 @@ export class ServerError extends Error {
   }
 }
 
+/**
+ * INVALID_ARGUMENT with every violation; the message names the first few
+ * fields and counts the rest, and the status sent lists as many (see
+ * errorLimits), so any number of violations makes a small answer.
+ */
 export function invalidArgument(violations: readonly FieldViolation[]): ServerError {
-  const fields = violations.map((v) => v.field).join(', ');
+  const fields = listWithCount(
+    violations.map((v) => v.field),
+    errorLimits.listedViolations,
+  );
   return new ServerError(status.INVALID_ARGUMENT, `invalid request: ${fields}`, {
     reason: 'INVALID_FIELDS',
     fieldViolations: violations,
@@ -103,6 +112,13 @@ export function unavailable(
   );
 }
 
+/** The call's deadline passed (the caller's, or the server's cap on call duration). */
+export function deadlineExceeded(): ServerError {
+  return new ServerError(status.DEADLINE_EXCEEDED, 'the deadline passed', {
+    reason: 'DEADLINE_EXCEEDED',
+  });
+}
+
 /**
  * How long before our copy of the deadline a cancellation still counts as
  * the deadline passing: a tenth of the call's time budget, from 100 ms to 1 s.
@@ -136,8 +152,6 @@ export function callerGone(context: {
     deadline !== undefined &&
     Date.now() >= deadline.getTime() - deadlineSlackMs(deadline, context.receivedAt);
   return expired
-    ? new ServerError(status.DEADLINE_EXCEEDED, 'the deadline passed', {
-        reason: 'DEADLINE_EXCEEDED',
-      })
+    ? deadlineExceeded()
     : new ServerError(status.CANCELLED, 'the caller cancelled the call', { reason: 'CANCELLED' });
 }

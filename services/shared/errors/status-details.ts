@@ -9,6 +9,7 @@ import {
   RetryInfo,
 } from '../../gen/google/rpc/error_details.pb.js';
 import { Status } from '../../gen/google/rpc/status.pb.js';
+import { errorLimits, truncate } from './error-limits.js';
 import type { ErrorDetails } from './server-error.js';
 
 /**
@@ -28,44 +29,77 @@ function pack<T>(name: string, codec: Codec<T>, message: T): Any {
   return { typeUrl: typeUrl(name), value: Buffer.from(codec.encode(message).finish()) };
 }
 
-/** Builds the status a grpc-js handler passes to its callback. */
-export function toStatusObject(
+const cut = (text: string) => truncate(text, errorLimits.textChars);
+
+/** ErrorInfo.metadata within errorLimits, plus the violation counts when some were left out. */
+function boundedMetadata(
+  details: ErrorDetails,
+  listed: { field: number; precondition: number },
+): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(details.metadata ?? {}).slice(
+    0,
+    errorLimits.metadataEntries,
+  )) {
+    metadata[cut(key)] = cut(value);
+  }
+  const fields = details.fieldViolations?.length ?? 0;
+  const preconditions = details.preconditionViolations?.length ?? 0;
+  if (listed.field < fields) {
+    metadata.violations = String(fields);
+    metadata.violations_listed = String(listed.field);
+  }
+  if (listed.precondition < preconditions) {
+    metadata.precondition_violations = String(preconditions);
+    metadata.precondition_violations_listed = String(listed.precondition);
+  }
+  return metadata;
+}
+
+function encodeStatus(
   code: number,
   message: string,
   details: ErrorDetails,
   domain: string,
-): Partial<StatusObject> {
+  listed: { field: number; precondition: number },
+): Buffer {
   const packed: Any[] = [
     pack('google.rpc.ErrorInfo', ErrorInfo, {
-      reason: details.reason,
+      reason: cut(details.reason),
       domain,
-      metadata: { ...details.metadata },
+      metadata: boundedMetadata(details, listed),
     }),
   ];
-  if (details.fieldViolations?.length) {
+  const fieldViolations = details.fieldViolations?.slice(0, listed.field) ?? [];
+  if (fieldViolations.length > 0) {
     packed.push(
       pack('google.rpc.BadRequest', BadRequest, {
-        fieldViolations: details.fieldViolations.map((v) => ({
-          field: v.field,
-          description: v.description,
+        fieldViolations: fieldViolations.map((v) => ({
+          field: cut(v.field),
+          description: cut(v.description),
           reason: '',
           localizedMessage: undefined,
         })),
       }),
     );
   }
-  if (details.preconditionViolations?.length) {
+  const preconditions = details.preconditionViolations?.slice(0, listed.precondition) ?? [];
+  if (preconditions.length > 0) {
     packed.push(
       pack('google.rpc.PreconditionFailure', PreconditionFailure, {
-        violations: [...details.preconditionViolations],
+        violations: preconditions.map((v) => ({
+          type: cut(v.type),
+          subject: cut(v.subject),
+          description: cut(v.description),
+        })),
       }),
     );
   }
   if (details.resource) {
     packed.push(
       pack('google.rpc.ResourceInfo', ResourceInfo, {
-        resourceType: details.resource.type,
-        resourceName: details.resource.name,
+        resourceType: cut(details.resource.type),
+        resourceName: cut(details.resource.name),
         owner: '',
         description: '',
       }),
@@ -79,10 +113,37 @@ export function toStatusObject(
       }),
     );
   }
+  return Buffer.from(Status.encode({ code, message, details: packed }).finish());
+}
+
+/**
+ * Builds the status a grpc-js handler passes to its callback, within
+ * errorLimits whatever the error holds: the message and every text cut to
+ * length, at most a few violations listed (ErrorInfo.metadata then says how
+ * many there were), and violations dropped from the end until the encoded
+ * google.rpc.Status fits its byte budget.
+ */
+export function toStatusObject(
+  code: number,
+  message: string,
+  details: ErrorDetails,
+  domain: string,
+): Partial<StatusObject> {
+  const bounded = truncate(message, errorLimits.messageChars);
+  const listed = {
+    field: Math.min(details.fieldViolations?.length ?? 0, errorLimits.listedViolations),
+    precondition: Math.min(
+      details.preconditionViolations?.length ?? 0,
+      errorLimits.listedViolations,
+    ),
+  };
+  let encoded = encodeStatus(code, bounded, details, domain, listed);
+  while (encoded.length > errorLimits.statusBytes && listed.field + listed.precondition > 0) {
+    if (listed.field > 0) listed.field--;
+    else listed.precondition--;
+    encoded = encodeStatus(code, bounded, details, domain, listed);
+  }
   const metadata = new Metadata();
-  metadata.set(
-    STATUS_DETAILS_KEY,
-    Buffer.from(Status.encode({ code, message, details: packed }).finish()),
-  );
-  return { code, details: message, metadata };
+  metadata.set(STATUS_DETAILS_KEY, encoded);
+  return { code, details: bounded, metadata };
 }

@@ -2,11 +2,13 @@ import { type ServiceError as GrpcServiceError, type Metadata, status } from '@g
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { decodeStatus } from '../../../scripts/lib/decode-status.js';
+import { errorLimits } from './error-limits.js';
 import {
   alreadyExists,
   failedPrecondition,
   invalidArgument,
   notFound,
+  ServerError,
   unavailable,
 } from './server-error.js';
 import { toGrpcStatus } from './to-grpc-status.js';
@@ -103,6 +105,42 @@ describe('toGrpcStatus', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 50, method, err: { code: '23505' } });
     expect(JSON.stringify(lines)).not.toContain('ada@example.com');
+  });
+
+  it('bounds any error: a few violations listed, the rest counted, every text cut', () => {
+    const violations = Array.from({ length: 10_000 }, (_, i) => ({
+      field: `ids[${i}]`,
+      description: `must be a lower-case UUID ${'\u202e'.repeat(5000)}`,
+    }));
+    const sent = toGrpcStatus(invalidArgument(violations), method, capturingLogger().log);
+    const [details] = (sent.metadata as Metadata).get('grpc-status-details-bin') as Buffer[];
+    expect(details?.length).toBeLessThanOrEqual(errorLimits.statusBytes);
+    expect(sent.details?.length).toBeLessThanOrEqual(errorLimits.messageChars);
+    expect(sent.details).toBe(
+      `invalid request: ${violations
+        .slice(0, 20)
+        .map((v) => v.field)
+        .join(', ')} and 9980 more`,
+    );
+    const decoded = asClientError(invalidArgument(violations));
+    const listed = decoded.badRequest?.fieldViolations ?? [];
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.length).toBeLessThanOrEqual(errorLimits.listedViolations);
+    expect(listed[0]?.field).toBe('ids[0]');
+    expect(decoded.errorInfo?.metadata).toMatchObject({
+      violations: '10000',
+      violations_listed: String(listed.length),
+    });
+    const huge = asClientError(
+      new ServerError(status.NOT_FOUND, 'x'.repeat(1_000_000), {
+        reason: 'NOT_FOUND',
+        resource: { type: 'shop.user.v1.User', name: 'y'.repeat(1_000_000) },
+        metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, 'v'])),
+      }),
+    );
+    expect(huge.message.length).toBeLessThanOrEqual(errorLimits.messageChars);
+    expect(huge.resourceInfo?.resourceName.length).toBeLessThanOrEqual(errorLimits.textChars);
+    expect(Object.keys(huge.errorInfo?.metadata ?? {}).length).toBe(errorLimits.metadataEntries);
   });
 
   it('treats thrown non-errors as INTERNAL too', () => {

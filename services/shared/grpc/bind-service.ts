@@ -1,3 +1,4 @@
+import { BinaryReader } from '@bufbuild/protobuf/wire';
 import {
   type ServerUnaryCall,
   type ServiceDefinition,
@@ -5,11 +6,12 @@ import {
   status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { callerGone, ServerError } from '../errors/server-error.js';
+import { callerGone, deadlineExceeded, ServerError } from '../errors/server-error.js';
 import { toGrpcStatus } from '../errors/to-grpc-status.js';
 import type { Logger } from '../process/logger.js';
 import { createServerRpcMetrics } from '../telemetry/rpc-metrics.js';
 import type { CallContext } from './call-context.js';
+import { DEFAULT_MAX_CALL_MS } from './server-limits.js';
 
 /** A handler as services write it: the request in, a promise of the response out. */
 export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Promise<Res>;
@@ -51,10 +53,20 @@ export type ServerMiddleware = <Req, Res>(
 export interface BindOptions {
   log: Logger;
   middleware?: readonly ServerMiddleware[];
+  /**
+   * The longest a call may run (default DEFAULT_MAX_CALL_MS): a call without
+   * a deadline gets this one, and a later deadline is clamped to it. When it
+   * passes, the call answers DEADLINE_EXCEEDED and its signal aborts.
+   */
+  maxCallMs?: number;
 }
 
 /** Stands in for a request whose bytes are not a valid protobuf message. */
 class MalformedRequest {}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Decodes a string field's bytes, throwing on invalid UTF-8 instead of writing U+FFFD. */
+const decodeUtf8Strictly = (bytes: Uint8Array) => strictUtf8.decode(bytes);
 
 /**
  * grpc-js answers a request that fails to deserialize with INTERNAL, which
@@ -62,6 +74,11 @@ class MalformedRequest {}
  * bound definition lets such a request through as a marker instead, which the
  * handler wrapper answers with INVALID_ARGUMENT like any other bad input,
  * access line and metrics included.
+ *
+ * A string field must hold valid UTF-8 (proto3; Go and C++ parsers reject
+ * it too), where the default decoder would quietly store U+FFFD. ts-proto's
+ * `decode` reads from a BinaryReader as readily as from bytes, so it gets
+ * one whose UTF-8 decoding is strict, and nested messages share it.
  */
 function acceptMalformedRequests(definition: ServiceDefinition): ServiceDefinition {
   const tolerant: Record<string, ServiceDefinition[string]> = {};
@@ -70,7 +87,8 @@ function acceptMalformedRequests(definition: ServiceDefinition): ServiceDefiniti
       ...method,
       requestDeserialize(bytes: Buffer) {
         try {
-          return method.requestDeserialize(bytes);
+          const reader = new BinaryReader(bytes, decodeUtf8Strictly);
+          return method.requestDeserialize(reader as unknown as Buffer);
         } catch {
           return new MalformedRequest();
         }
@@ -84,7 +102,7 @@ function assertWellFormed(request: unknown): void {
   if (request instanceof MalformedRequest) {
     throw new ServerError(
       status.INVALID_ARGUMENT,
-      'the request is not a valid protobuf message for this method',
+      'the request is not a valid protobuf message for this method (strings must be valid UTF-8)',
       { reason: 'MALFORMED_REQUEST' },
     );
   }
@@ -104,18 +122,30 @@ function abortedStatus(context: CallContext): status | undefined {
   return context.signal.aborted ? callerGone(context).code : undefined;
 }
 
-/** Aborts when the call is cancelled by the caller or its deadline passes. */
-function abortSignalOf(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
+/** Aborted when the caller cancels the call (the deadline aborts it too: see bindService). */
+function abortControllerOf(call: ServerUnaryCall<unknown, unknown>): AbortController {
   const controller = new AbortController();
   if (call.cancelled) controller.abort();
   else call.once('cancelled', () => controller.abort());
-  return controller.signal;
+  return controller;
 }
 
-function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
-  const deadline = call.getDeadline();
-  if (deadline instanceof Date) return deadline;
-  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+/**
+ * The deadline a call works to: the caller's, clamped to `maxCallMs` from
+ * arrival, or that cap when the caller set none. The clamp also contains
+ * grpc-js reading grpc-timeout into 32 bits: from about 597 hours the value
+ * wraps, to a shorter deadline or to one already past (answered
+ * DEADLINE_EXCEEDED at once, never blamed on a dependency).
+ */
+function deadlineOf(
+  call: ServerUnaryCall<unknown, unknown>,
+  receivedAt: number,
+  maxCallMs: number,
+): Date {
+  const callers = call.getDeadline();
+  const ms = callers instanceof Date ? callers.getTime() : callers;
+  const cap = receivedAt + maxCallMs;
+  return new Date(Number.isFinite(ms) ? Math.min(ms, cap) : cap);
 }
 
 function compose<Req, Res>(
@@ -130,7 +160,8 @@ function compose<Req, Res>(
 
 /**
  * Adapts a typed implementation to grpc-js, wrapping every handler once with
- * the cross-cutting concerns: call context (deadline, cancellation, logger),
+ * the cross-cutting concerns: call context (a deadline clamped to the cap on
+ * call duration and enforced, cancellation, logger),
  * undecodable requests (INVALID_ARGUMENT, not grpc-js's INTERNAL), middleware, the error mapper, one access log line and one
  * `rpc.server.call.duration` measurement per call. (The server span around
  * it all comes from the gRPC instrumentation of the telemetry preload.)
@@ -142,6 +173,7 @@ export function bindService<Definition extends object>(
 ): BoundService {
   const handlers: UntypedServiceImplementation = {};
   const rpcMetrics = createServerRpcMetrics();
+  const maxCallMs = options.maxCallMs ?? DEFAULT_MAX_CALL_MS;
   for (const name of Object.keys(definition) as (keyof Definition & string)[]) {
     const method = (definition[name] as UnaryMethodDefinition<unknown, unknown>).path;
     const handler = compose(
@@ -153,39 +185,57 @@ export function bindService<Definition extends object>(
       callback: sendUnaryData<unknown>,
     ) => {
       const started = performance.now();
+      const receivedAt = Date.now();
       const log = options.log.child({ method });
+      const controller = abortControllerOf(call);
       const context: CallContext = {
         method,
-        deadline: deadlineOf(call),
-        receivedAt: Date.now(),
-        signal: abortSignalOf(call),
+        deadline: deadlineOf(call, receivedAt, maxCallMs),
+        receivedAt,
+        signal: controller.signal,
         metadata: call.metadata,
         call,
         log,
       };
-      // One access line and one measurement per call, with the code the
-      // caller actually got.
-      const finish = (answered: status) => {
+      let settled = false;
+      // One answer, one access line and one measurement per call, with the
+      // code the caller actually got.
+      const answer = (error: unknown, response?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(expiry);
+        let answered: status = status.OK;
+        if (error === undefined) callback(null, response);
+        else {
+          const grpcStatus = toGrpcStatus(error, method, log);
+          callback(grpcStatus);
+          answered = grpcStatus.code ?? status.UNKNOWN;
+        }
         const code = abortedStatus(context) ?? answered;
         const ms = performance.now() - started;
         rpcMetrics.record(method, code, ms / 1000);
         log.info({ code: status[code], duration_ms: Math.round(ms * 10) / 10 }, 'rpc');
       };
+      // The deadline ends the call whatever the handler is waiting on.
+      const expiry = setTimeout(
+        () => {
+          controller.abort();
+          answer(deadlineExceeded());
+        },
+        Math.max(0, context.deadline.getTime() - Date.now()),
+      );
+      if (context.deadline.getTime() <= receivedAt) {
+        answer(deadlineExceeded());
+        return;
+      }
       Promise.resolve()
         .then(() => {
           assertWellFormed(call.request);
           return handler(call.request, context);
         })
         .then(
-          (response) => {
-            callback(null, response);
-            finish(status.OK);
-          },
-          (error: unknown) => {
-            const grpcStatus = toGrpcStatus(error, method, log);
-            callback(grpcStatus);
-            finish(grpcStatus.code ?? status.UNKNOWN);
-          },
+          (response) => answer(undefined, response),
+          (error: unknown) => answer(error),
         );
     };
   }

@@ -5,11 +5,14 @@ import type { Logger } from '../process/logger.js';
 export interface CallContext {
   /** Full method path, e.g. `/shop.user.v1.UserService/GetUser`. */
   readonly method: string;
-  /** The caller's deadline, or undefined when it set none. */
-  readonly deadline: Date | undefined;
+  /**
+   * The deadline the call works to: the caller's, clamped to the server's
+   * cap on call duration, or that cap when the caller set none.
+   */
+  readonly deadline: Date;
   /** When the call arrived (epoch ms): with the deadline, the call's time budget. */
   readonly receivedAt: number;
-  /** Aborted when the caller cancels or its deadline passes. */
+  /** Aborted when the caller cancels or the deadline passes. */
   readonly signal: AbortSignal;
   /** The inbound metadata (headers). */
   readonly metadata: Metadata;

@@ -6,10 +6,13 @@ import {
 } from '@grpc/grpc-js';
 import { unavailable } from '../errors/server-error.js';
 import type { Logger } from '../process/logger.js';
+import { createServerRpcMetrics } from '../telemetry/rpc-metrics.js';
 import { bindService, type ServerMiddleware, type ServiceImplementation } from './bind-service.js';
 import { protoRegistry } from './descriptors.js';
 import { createHealth, type Health, ServingStatus } from './health.js';
+import { preHandlerFailureInterceptor } from './pre-handler-failures.js';
 import { createReflection } from './reflection.js';
+import { DEFAULT_MAX_CALL_MS, defaultServerLimits, type ServerLimits } from './server-limits.js';
 
 export interface GrpcServerConfig {
   /** Interface to bind. Default in services' config: 0.0.0.0. */
@@ -18,6 +21,13 @@ export interface GrpcServerConfig {
   port: number;
   /** How long in-flight calls may run after shutdown starts before they are cancelled. */
   shutdownGraceMs: number;
+  /**
+   * The longest a call may run (GRPC_MAX_CALL_DURATION, default 30s): the
+   * deadline of a call that sends none, and the clamp on a later one.
+   */
+  maxCallMs?: number;
+  /** Connection and message limits (default: defaultServerLimits). */
+  limits?: ServerLimits;
 }
 
 export interface GrpcServer {
@@ -66,15 +76,33 @@ export function createGrpcServer<Definition extends object>(
     }
     return next(request, context);
   };
+  const limits = config.limits ?? defaultServerLimits;
+  const maxCallMs = config.maxCallMs ?? DEFAULT_MAX_CALL_MS;
   const server = new Server({
-    // Let a client that lost its connection notice within a minute.
-    'grpc.keepalive_time_ms': 60_000,
-    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    'grpc.max_connection_idle_ms': limits.maxConnectionIdleMs,
+    'grpc.max_connection_age_ms': limits.maxConnectionAgeMs,
+    'grpc.max_connection_age_grace_ms': limits.maxConnectionAgeGraceMs,
+    // Pings let the server notice a peer that vanished without closing.
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    'grpc-node.max_session_memory': limits.maxSessionMemoryMb,
     ...deps.options,
+    interceptors: [
+      preHandlerFailureInterceptor({
+        log: deps.log,
+        metrics: createServerRpcMetrics(),
+        requestReceiveTimeoutMs: Math.min(limits.requestReceiveTimeoutMs, maxCallMs),
+        maxConcurrentCalls: limits.maxConcurrentCalls,
+      }),
+      ...(deps.options?.interceptors ?? []),
+    ],
   });
   const bound = bindService(service.definition, service.implementation, {
     log: deps.log,
     middleware: [ready, ...(deps.middleware ?? [])],
+    maxCallMs,
   });
   server.addService(bound.definition, bound.implementation);
   for (const { definition, implementation } of [health, ...reflection.services]) {

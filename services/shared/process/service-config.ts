@@ -1,5 +1,11 @@
 import { join } from 'node:path';
+
 import type { GrpcServerConfig } from '../grpc/grpc-server.js';
+import {
+  DEFAULT_MAX_CALL_MS,
+  defaultServerLimits,
+  type ServerLimits,
+} from '../grpc/server-limits.js';
 import {
   ConfigError,
   type Env,
@@ -58,6 +64,13 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
  * GRPC_HOST     interface to bind (default 0.0.0.0)
  * GRPC_PORT     port to bind (default: the service's, 50051 or 50052)
  * SHUTDOWN_GRACE  time in-flight calls get to finish on SIGTERM (default 10s)
+ * GRPC_MAX_CALL_DURATION  the longest a call may run, receiving the request included:
+ *               the deadline of a call that sends none, and the clamp on a later one (default 30s)
+ * GRPC_MAX_RECEIVE_MESSAGE_SIZE, GRPC_MAX_CONCURRENT_STREAMS, GRPC_MAX_CONCURRENT_CALLS,
+ * GRPC_REQUEST_RECEIVE_TIMEOUT, GRPC_MAX_CONNECTION_IDLE,
+ * GRPC_MAX_CONNECTION_AGE, GRPC_MAX_CONNECTION_AGE_GRACE, GRPC_KEEPALIVE_TIME,
+ * GRPC_KEEPALIVE_TIMEOUT, GRPC_MAX_SESSION_MEMORY  connection and message limits
+ *               (see ServerLimits for each one's meaning and default)
  * DATABASE_URL  postgres://… to use PostgreSQL; unset for SQLite
  * DATABASE_SCHEMA  PostgreSQL schema of this service (default: the service name with
  *               '_' for '-', e.g. user_service), so services sharing one database stay apart
@@ -77,11 +90,73 @@ export function readServiceConfig(env: Env, service: string, defaultPort: number
       host: readString(env, 'GRPC_HOST', '0.0.0.0'),
       port: readPort(env, 'GRPC_PORT', defaultPort),
       shutdownGraceMs: readDuration(env, 'SHUTDOWN_GRACE', 10_000, { minMs: 0, maxMs: 600_000 }),
+      maxCallMs: readDuration(env, 'GRPC_MAX_CALL_DURATION', DEFAULT_MAX_CALL_MS, {
+        minMs: 100,
+        maxMs: 3_600_000,
+      }),
+      limits: readServerLimits(env),
     },
     storage: databaseUrl
       ? readPostgresConfig(env, service, databaseUrl)
       : { kind: 'sqlite', path: join(readString(env, 'DATA_DIR', 'data'), `${service}.sqlite`) },
     logLevel: readChoice(env, 'LOG_LEVEL', 'info', logLevels),
+  };
+}
+
+function readServerLimits(env: Env): ServerLimits {
+  const d = defaultServerLimits;
+  const connection = { minMs: 1000, maxMs: 24 * 3_600_000 };
+  return {
+    maxReceiveMessageBytes: readInteger(
+      env,
+      'GRPC_MAX_RECEIVE_MESSAGE_SIZE',
+      d.maxReceiveMessageBytes,
+      {
+        min: 1024,
+        max: 64 * 1024 * 1024,
+      },
+    ),
+    maxConcurrentStreams: readInteger(env, 'GRPC_MAX_CONCURRENT_STREAMS', d.maxConcurrentStreams, {
+      min: 1,
+      max: 10_000,
+    }),
+    maxConcurrentCalls: readInteger(env, 'GRPC_MAX_CONCURRENT_CALLS', d.maxConcurrentCalls, {
+      min: 1,
+      max: 100_000,
+    }),
+    requestReceiveTimeoutMs: readDuration(
+      env,
+      'GRPC_REQUEST_RECEIVE_TIMEOUT',
+      d.requestReceiveTimeoutMs,
+      { minMs: 100, maxMs: 3_600_000 },
+    ),
+    maxConnectionIdleMs: readDuration(
+      env,
+      'GRPC_MAX_CONNECTION_IDLE',
+      d.maxConnectionIdleMs,
+      connection,
+    ),
+    maxConnectionAgeMs: readDuration(
+      env,
+      'GRPC_MAX_CONNECTION_AGE',
+      d.maxConnectionAgeMs,
+      connection,
+    ),
+    maxConnectionAgeGraceMs: readDuration(
+      env,
+      'GRPC_MAX_CONNECTION_AGE_GRACE',
+      d.maxConnectionAgeGraceMs,
+      { minMs: 0, maxMs: 3_600_000 },
+    ),
+    keepaliveTimeMs: readDuration(env, 'GRPC_KEEPALIVE_TIME', d.keepaliveTimeMs, connection),
+    keepaliveTimeoutMs: readDuration(env, 'GRPC_KEEPALIVE_TIMEOUT', d.keepaliveTimeoutMs, {
+      minMs: 100,
+      maxMs: 600_000,
+    }),
+    maxSessionMemoryMb: readInteger(env, 'GRPC_MAX_SESSION_MEMORY', d.maxSessionMemoryMb, {
+      min: 1,
+      max: 1024,
+    }),
   };
 }
 

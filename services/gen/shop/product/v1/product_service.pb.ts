@@ -71,8 +71,9 @@ export interface Product {
    */
   id: string;
   /**
-   * Display name: 1 to 200 characters after trimming surrounding white
-   * space, without control characters.
+   * Display name, as CreateProductRequest.name describes: NFC, trimmed, 1
+   * to 200 characters, none of them control or invisible formatting
+   * characters.
    */
   name: string;
   /** Id of the user who owns the product. */
@@ -107,8 +108,15 @@ export interface Owner {
 /** Request for CreateProduct. */
 export interface CreateProductRequest {
   /**
-   * Required. 1 to 200 characters after trimming surrounding white space,
-   * without control characters.
+   * Required. 1 to 200 characters (Unicode code points) after the name is
+   * normalised to NFC and surrounding white space is trimmed; it is stored
+   * and returned in that form. Rejected with a field violation: invalid
+   * UTF-8 and any control character (C0, DEL, C1, NUL included), line or
+   * paragraph separator, or format character: bidirectional overrides and
+   * isolates (U+202A-U+202E, U+2066-U+2069), zero-width characters (U+200B,
+   * U+200C, U+200D, U+2060, U+FEFF), soft hyphen and tags; also lone
+   * surrogates and U+FFFD. The one exception is U+200D between two emoji,
+   * which spells emoji sequences such as "👩‍💻".
    */
   name: string;
   /** Required. Id (a UUID) of an existing user who will own the product. */

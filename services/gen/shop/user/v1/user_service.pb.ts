@@ -44,8 +44,10 @@ export interface User {
 /** Request for CreateUser. */
 export interface CreateUserRequest {
   /**
-   * Required. 3 to 32 characters of lower-case letters, digits, '_', '.' and
-   * '-'; upper-case letters are rejected rather than folded.
+   * Required. 3 to 32 characters of lower-case ASCII letters, digits, '_',
+   * '.' and '-'; upper-case letters are rejected rather than folded. Being
+   * ASCII, a username holds no control, bidirectional or zero-width
+   * character, and no two spellings of one name exist.
    */
   username: string;
   /**
