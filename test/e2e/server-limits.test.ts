@@ -17,6 +17,7 @@ import {
 import { UserServiceService } from '../../services/gen/shop/user/v1/user_service.pb.js';
 import { newId } from '../../services/shared/api/ids.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { openStream } from '../support/raw-grpc.js';
 import { expectStatus } from '../support/rpc.js';
 
 /** The pod's memory limit (k8s/), less headroom for the runtime's own swings. */
@@ -63,19 +64,8 @@ const open = () => {
   return session;
 };
 
-const request = (session: ClientHttp2Session) => {
-  const stream = session.request(
-    {
-      ':method': 'POST',
-      ':path': UserServiceService.getUser.path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-    },
-    { endStream: false },
-  );
-  stream.on('error', () => {});
-  return stream;
-};
+const request = (session: ClientHttp2Session) =>
+  openStream(session, UserServiceService.getUser.path);
 
 it('holds half-sent requests within the memory bound, and keeps answering', async () => {
   const before = rssMb(user.pid);

@@ -20,6 +20,7 @@ import { createSqliteClient } from '../../services/shared/sql/sqlite-client.js';
 import { userMigrations } from '../../services/user/migrations.js';
 import { createUserServer } from '../../services/user/server.js';
 import { createSqlUserStore } from '../../services/user/sql-store.js';
+import { openStream } from '../support/raw-grpc.js';
 import { expectStatus } from '../support/rpc.js';
 
 let db: SqlClient;
@@ -55,16 +56,7 @@ async function halfSent(count: number) {
       { length: count },
       () =>
         new Promise<{ code: number; ms: number }>((resolve) => {
-          const stream = session.request(
-            {
-              ':method': 'POST',
-              ':path': UserServiceService.getUser.path,
-              'content-type': 'application/grpc',
-              te: 'trailers',
-            },
-            { endStream: false },
-          );
-          stream.on('error', () => {});
+          const stream = openStream(session, UserServiceService.getUser.path);
           const answer = (headers: Record<string, unknown>) => {
             if (headers['grpc-status'] !== undefined) {
               resolve({ code: Number(headers['grpc-status']), ms: performance.now() - started });

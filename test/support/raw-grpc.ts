@@ -2,7 +2,12 @@
 // send what a generated client never would (a bad grpc-timeout, a frame
 // flagged compressed, a huge body) or measure what the server put on the
 // wire (the size of its trailers), which grpc-js hides or refuses to read.
-import { type ClientHttp2Session, connect, type IncomingHttpHeaders } from 'node:http2';
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 
 /** A gRPC length-prefixed message: the compressed flag, a 4-byte length, the bytes. */
 export function grpcFrame(message: Uint8Array, options: { compressed?: boolean } = {}): Buffer {
@@ -107,4 +112,17 @@ export function rawUnary(
     stream.on('error', (error: Error) => finish(`error: ${error.message}`));
     stream.end(body);
   });
+}
+
+/**
+ * A gRPC call's stream with its headers sent and the request body left
+ * open: write to it, or hold it half-sent as an abusive caller would.
+ */
+export function openStream(session: ClientHttp2Session, path: string): ClientHttp2Stream {
+  const stream = session.request(
+    { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' },
+    { endStream: false },
+  );
+  stream.on('error', () => {});
+  return stream;
 }
