@@ -23,7 +23,16 @@ const needs: Record<string, Need[]> = {
   storage: ['dist', 'postgres'],
   k8s: ['tool:kubeconform', 'tool:istioctl'],
   install: [],
-  mesh: ['dist', 'postgres', 'tool:grpcurl', 'tool:jaeger'],
+  mesh: [
+    'dist',
+    'postgres',
+    'tool:grpcurl',
+    'tool:etcd',
+    'tool:kubernetes',
+    'tool:istiod',
+    'tool:istioctl',
+    'tool:envoy',
+  ],
 };
 
 // Each project runs its setup; what one already did in this run is not redone.
