@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kubeconfigPath, repo, stateDir } from './mesh/lab.js';
+import { openPathToRepo } from './mesh/path-to-repo.js';
 import { alive, recordedPids } from './mesh/processes.js';
 import { teardown } from './mesh/teardown.js';
 
@@ -23,6 +24,7 @@ async function up() {
   execFileSync(join(repo, 'scripts/install-tools.sh'), tools, { stdio: 'inherit' });
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'inherit' });
   mkdirSync(stateDir, { recursive: true });
+  openPathToRepo();
   const logFile = join(stateDir, 'daemon.log');
   const out = openSync(logFile, 'a');
   const daemon = spawn(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stateDir } from './lab.js';
 import { deleteAllNetworks } from './network.js';
+import { restorePathToRepo } from './path-to-repo.js';
 import { alive, recordedPids, stopGroup } from './processes.js';
 import { removeHostMountpoints } from './sandbox.js';
 
@@ -66,5 +67,6 @@ export async function teardown(log: (msg: string) => void = () => {}) {
       for (const c of chains) run(['-X', c]);
     }
   }
+  restorePathToRepo();
   rmSync(stateDir, { recursive: true, force: true });
 }
