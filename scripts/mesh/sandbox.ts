@@ -18,7 +18,7 @@ import {
   rmdirSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Kube, KubeObject } from './kube.js';
 import { hostIp, nodeName, repo, stateDir } from './lab.js';
 import { createPodNetwork, deletePodNetwork } from './network.js';
@@ -376,6 +376,16 @@ export async function createSandbox(
         steps.push(
           isDir ? `mkdir -p ${q(target)}` : `mkdir -p ${q(dirname(target))} && touch ${q(target)}`,
         );
+      if (isDir && repo.replace(/\/$/, '').startsWith(`${target}/`)) {
+        // A volume over an ancestor of this checkout (an emptyDir at /tmp
+        // while the checkout is in /tmp) would hide dist/ and the lab's own
+        // files from the pod: carry the checkout into the volume first (this
+        // mount namespace only), then bind the volume with its submount.
+        const inside = join(src, relative(target, repo));
+        steps.push(`mkdir -p ${q(inside)} && mount --bind ${q(repo)} ${q(inside)}`);
+        steps.push(`mount --rbind ${q(src)} ${q(target)}`);
+        continue;
+      }
       steps.push(`mount --bind ${q(src)} ${q(target)}`);
     }
     const script = [...steps, 'echo sandbox ready', 'exec sleep infinity'].join(' && ');
