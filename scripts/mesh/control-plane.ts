@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { findPostgresBin } from '../lib/find-postgres-bin.js';
 import { apiserverUrl, hostIp, kubeconfigPath, ports, serviceCidr, stateDir, tool } from './lab.js';
 import { type Started, start, waitFor } from './processes.js';
 
@@ -240,7 +241,7 @@ export function startIstiod(): Started {
 
 /** PostgreSQL for the services, on the bridge address: a private cluster made with initdb. */
 export function startPostgres(): Started {
-  const bin = findPgBin();
+  const bin = findPostgresBin();
   const dir = join(stateDir, 'postgres');
   const data = join(dir, 'data');
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
@@ -288,20 +289,6 @@ export function startPostgres(): Started {
       'max_connections=200',
     ],
     { cwd: dir, env: baseEnv(), logOwner: { uid, gid }, user: { uid, gid } },
-  );
-}
-
-function findPgBin(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = execFileSync('ls', [root])
-    .toString()
-    .split('\n')
-    .filter((v) => /^\d+$/.test(v))
-    .sort((a, b) => Number(b) - Number(a));
-  for (const v of versions)
-    if (existsSync(join(root, v, 'bin/initdb'))) return join(root, v, 'bin');
-  throw new Error(
-    'PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin (scripts/ci/install-postgres.sh installs them)',
   );
 }
 

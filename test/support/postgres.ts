@@ -4,12 +4,12 @@
 // CREATEROLE), in which each test makes and later drops its own databases.
 // Tests that stop and restart the server always need a private cluster.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { findPostgresBin } from '../../scripts/lib/find-postgres-bin.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 
 export interface ServiceDatabase {
@@ -41,31 +41,6 @@ export interface PostgresServer {
   start(): Promise<void>;
   /** Stops the server and deletes its files, or drops what createDatabase made. */
   close(): Promise<void>;
-}
-
-/**
- * The server binaries: PG_BIN, else the newest /usr/lib/postgresql/<n>/bin
- * (Debian's layout). Fails, never skips, when they are missing.
- */
-export function findPostgresBin(): string {
-  const candidates = process.env.PG_BIN
-    ? [process.env.PG_BIN]
-    : existsSync('/usr/lib/postgresql')
-      ? readdirSync('/usr/lib/postgresql')
-          .filter((v) => /^\d+$/.test(v))
-          .sort((a, b) => Number(b) - Number(a))
-          .map((v) => `/usr/lib/postgresql/${v}/bin`)
-      : [];
-  const bin = candidates.find((dir) => existsSync(join(dir, 'initdb')));
-  if (!bin) {
-    throw new Error(
-      'PostgreSQL server binaries not found (looked in PG_BIN and /usr/lib/postgresql/*/bin). ' +
-        'Install them with scripts/ci/install-postgres.sh (Debian: apt-get install postgresql), ' +
-        'set PG_BIN to the folder holding initdb and postgres, ' +
-        'or set TEST_DATABASE_URL to use your own server.',
-    );
-  }
-  return bin;
 }
 
 /** Starts a private cluster, or uses TEST_DATABASE_URL unless `private` is asked for. */
