@@ -123,9 +123,8 @@ export function deadlineExceeded(): ServerError {
  * How long before our copy of the deadline a cancellation still counts as
  * the deadline passing: a tenth of the call's time budget, from 100 ms to 1 s.
  */
-function deadlineSlackMs(deadline: Date, receivedAt: number | undefined): number {
-  const budget = receivedAt === undefined ? 0 : deadline.getTime() - receivedAt;
-  return Math.max(100, Math.min(1000, budget / 10));
+function deadlineSlackMs(deadline: Date, receivedAt: number): number {
+  return Math.max(100, Math.min(1000, (deadline.getTime() - receivedAt) / 10));
 }
 
 /**
@@ -143,14 +142,9 @@ function deadlineSlackMs(deadline: Date, receivedAt: number | undefined): number
  * the caller's deadline passing; an explicit cancel that late in a call's
  * budget is counted as DEADLINE_EXCEEDED too, which is the lesser error.
  */
-export function callerGone(context: {
-  deadline: Date | undefined;
-  receivedAt?: number;
-}): ServerError {
+export function callerGone(context: { deadline: Date; receivedAt: number }): ServerError {
   const { deadline } = context;
-  const expired =
-    deadline !== undefined &&
-    Date.now() >= deadline.getTime() - deadlineSlackMs(deadline, context.receivedAt);
+  const expired = Date.now() >= deadline.getTime() - deadlineSlackMs(deadline, context.receivedAt);
   return expired
     ? deadlineExceeded()
     : new ServerError(status.CANCELLED, 'the caller cancelled the call', { reason: 'CANCELLED' });
