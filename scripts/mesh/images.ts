@@ -5,7 +5,10 @@
 //     of this checkout, with the image's CMD read from the Dockerfile;
 //   Istio's proxy image (…/proxyv2) → .tools/bin/pilot-agent, which starts
 //     .tools/bin/envoy (upstream Envoy 1.40.0);
-//   Jaeger's image → .tools/bin/jaeger.
+//   Jaeger's image → .tools/bin/jaeger, listening on all interfaces as the
+//     image's JAEGER_LISTEN_HOST=0.0.0.0 makes it;
+//   busybox images (the lab's toolbox pod) → this machine's own programs, the
+//     pod spec's command run as it is.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repo, tool } from './lab.js';
@@ -42,8 +45,14 @@ export function imageConfig(image: string): ImageConfig {
     return { entrypoint: [tool('pilot-agent')], cmd: [], workingDir: '/', env: {} };
   }
   if (name === 'jaeger') {
-    return { entrypoint: [tool('jaeger')], cmd: [], workingDir: '/', env: {} };
+    return {
+      entrypoint: [tool('jaeger')],
+      cmd: [],
+      workingDir: '/',
+      env: { JAEGER_LISTEN_HOST: '0.0.0.0' },
+    };
   }
+  if (name === 'busybox') return { entrypoint: [], cmd: [], workingDir: '/', env: {} };
   const cmd = dockerfileCommands().get(name);
   if (cmd) {
     // The Dockerfile's runtime stage: WORKDIR /app (here: the checkout) and

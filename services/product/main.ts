@@ -1,14 +1,19 @@
 // ProductService process entry point. Start it with the tracing preload:
 //   node --import ./dist/services/product/preload.js dist/services/product/main.js
 import { credentials } from '@grpc/grpc-js';
+import { UserEventServiceClient } from '../gen/shop/user/v1/events.pb.js';
 import { UserServiceClient } from '../gen/shop/user/v1/user_service.pb.js';
 import { dependencyChannelOptions } from '../shared/grpc/client-channel-options.js';
 import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
 import { loadProductConfig, PRODUCT_SERVICE_NAME } from './config.js';
+import { createGrpcUserEventTransport } from './grpc-user-event-transport.js';
 import { productMigrations } from './migrations.js';
 import { createOwnerDirectory } from './owner-directory.js';
+import { createOwnerReplication } from './owner-replication.js';
+import { createReplicatedOwnerDirectory } from './replicated-owner-directory.js';
 import { createProductServer } from './server.js';
+import { createSqlOwnerReadModel } from './sql-owner-read-model.js';
 import { createSqlProductStore } from './sql-store.js';
 
 runMain({
@@ -22,10 +27,26 @@ runMain({
       credentials.createInsecure(),
       dependencyChannelOptions,
     );
-    const owners = createOwnerDirectory(users, { timeoutMs: config.userService.timeoutMs });
+    const userService = createOwnerDirectory(users, { timeoutMs: config.userService.timeoutMs });
+    const readModel = createSqlOwnerReadModel(db);
+    const events =
+      config.userEvents.transport === 'grpc'
+        ? new UserEventServiceClient(
+            config.userService.address,
+            credentials.createInsecure(),
+            dependencyChannelOptions,
+          )
+        : undefined;
+    const replication =
+      events &&
+      createOwnerReplication({
+        transport: createGrpcUserEventTransport({ client: events, log }),
+        readModel,
+        log,
+      });
     const server = createProductServer(config.server, {
       store: createSqlProductStore(db),
-      owners,
+      owners: replication ? createReplicatedOwnerDirectory(readModel, userService) : userService,
       log,
     });
     return {
@@ -34,9 +55,14 @@ runMain({
       async ready() {
         const applied = await db.migrate(productMigrations);
         log.info({ applied, dialect: db.dialect }, 'schema up to date');
+        // Only on a migrated schema; ready() runs again only if it failed before this.
+        replication?.start();
       },
       afterDrain: [
+        // Before the store closes: the batch being applied commits first.
+        { name: 'stop owner replication', run: async () => replication?.stop() },
         { name: 'close user service client', run: async () => users.close() },
+        { name: 'close user events client', run: async () => events?.close() },
         { name: 'close store', run: () => db.close() },
       ],
     };

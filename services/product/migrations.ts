@@ -19,11 +19,32 @@ const createProducts = (idType: string) => `
   );
   CREATE INDEX products_owner_id_id_idx ON products (owner_id, id);`;
 
+/**
+ * The owner read model, fed by UserService's events (see docs/events.md):
+ * owners' public profiles, and per event stream the position of the last
+ * event applied, written in the same transaction as the owners it changed.
+ * ProductService's own tables: it never reads UserService's.
+ */
+const createOwners = (idType: string) => `
+  CREATE TABLE owners (
+    id       ${idType} NOT NULL PRIMARY KEY,
+    username TEXT NOT NULL
+  );
+  CREATE TABLE event_positions (
+    stream   TEXT NOT NULL PRIMARY KEY,
+    position BIGINT NOT NULL
+  );`;
+
 /** ProductService's schema. Released migrations are never edited: add one instead. */
 export const productMigrations: readonly Migration[] = [
   {
     version: 1,
     name: 'create products',
     sql: { sqlite: createProducts('TEXT'), postgres: createProducts('TEXT COLLATE "C"') },
+  },
+  {
+    version: 2,
+    name: 'create owners read model',
+    sql: { sqlite: createOwners('TEXT'), postgres: createOwners('TEXT COLLATE "C"') },
   },
 ];

@@ -1,4 +1,4 @@
-import type { Env } from '../shared/process/config.js';
+import { type Env, readDuration } from '../shared/process/config.js';
 import { readServiceConfig, type ServiceConfig } from '../shared/process/service-config.js';
 
 export const USER_SERVICE_NAME = 'user-service';
@@ -6,9 +6,29 @@ export const USER_SERVICE_PORT = 50051;
 /** Prometheus port (METRICS_PORT); not 9465, so both services run on one machine. */
 export const USER_METRICS_PORT = 9464;
 
-export type UserConfig = ServiceConfig;
+/** Default of USER_EVENTS_POLL_INTERVAL. */
+export const DEFAULT_EVENT_POLL_MS = 500;
 
-/** UserService reads only the settings every service has (see readServiceConfig). */
+export interface UserConfig extends ServiceConfig {
+  events: {
+    /**
+     * USER_EVENTS_POLL_INTERVAL: how often a caught-up StreamUserEvents
+     * looks for events other replicas stored (default 500ms). This process's
+     * own registrations are sent at once, whatever the interval.
+     */
+    pollIntervalMs: number;
+  };
+}
+
+/** The settings every service has (see readServiceConfig), plus how event streams poll. */
 export function loadUserConfig(env: Env): UserConfig {
-  return readServiceConfig(env, USER_SERVICE_NAME, USER_SERVICE_PORT);
+  return {
+    ...readServiceConfig(env, USER_SERVICE_NAME, USER_SERVICE_PORT),
+    events: {
+      pollIntervalMs: readDuration(env, 'USER_EVENTS_POLL_INTERVAL', DEFAULT_EVENT_POLL_MS, {
+        minMs: 10,
+        maxMs: 60_000,
+      }),
+    },
+  };
 }

@@ -12,7 +12,11 @@ runMain({
   loadConfig: loadUserConfig,
   async build(config, log) {
     const db = await openSqlClient(config.storage, { log });
-    const server = createUserServer(config.server, { store: createSqlUserStore(db), log });
+    const server = createUserServer(config.server, {
+      store: createSqlUserStore(db),
+      log,
+      eventPollIntervalMs: config.events.pollIntervalMs,
+    });
     return {
       server,
       log,

@@ -6,11 +6,14 @@ import { assertValid, checkRepeated, checkUuid } from '../shared/api/validation.
 import { alreadyExists, notFound } from '../shared/errors/server-error.js';
 import { UniqueViolationError } from '../shared/errors/unique-violation-error.js';
 import type { ServiceImplementation } from '../shared/grpc/bind-service.js';
+import type { OutboxSignal } from './outbox-signal.js';
 import type { User, UserStore } from './store.js';
 import { parseCreateUser } from './validation.js';
 
 export interface UserServiceDeps {
   store: UserStore;
+  /** Told of every event stored, so this process's event streams send it at once. */
+  outbox?: OutboxSignal;
   /** Clock for creation times. Default: the system clock. */
   now?: () => Date;
 }
@@ -65,6 +68,7 @@ export function createUserService(
               createTime,
             };
             await store.insert(user, input.requestId);
+            deps.outbox?.notify();
             return user;
           },
         });

@@ -1,5 +1,6 @@
 import { placeholders, type SqlClient } from '../shared/sql/sql-client.js';
-import type { User, UserStore } from './store.js';
+import type { StoredEvent, User, UserStore } from './store.js';
+import { userRegisteredEvent } from './user-events.js';
 
 interface UserRow {
   id: string;
@@ -10,6 +11,32 @@ interface UserRow {
 
 const columns = 'id, username, email, create_time';
 
+interface EventRow {
+  position: bigint | number | string;
+  id: string;
+  type: string;
+  subject: string;
+  time: string | Date;
+  traceparent: string;
+  tracestate: string;
+  data: Uint8Array;
+}
+
+const eventColumns = 'position, id, type, subject, time, traceparent, tracestate, data';
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    position: BigInt(row.position),
+    id: row.id,
+    type: row.type,
+    subject: row.subject,
+    time: new Date(row.time),
+    traceparent: row.traceparent,
+    tracestate: row.tracestate,
+    data: new Uint8Array(row.data),
+  };
+}
+
 function toUser(row: UserRow): User {
   return {
     id: row.id,
@@ -19,14 +46,58 @@ function toUser(row: UserRow): User {
   };
 }
 
-/** UserStore on any SqlClient (SQLite or PostgreSQL), with migrations applied by the caller. */
+/**
+ * UserStore on any SqlClient (SQLite or PostgreSQL), with migrations applied by the caller.
+ *
+ * Outbox positions follow commit order, so that a reader that has seen
+ * position N never later finds a new event below N (the outbox pitfall: on
+ * PostgreSQL a sequence number is taken at insert, and transactions commit in
+ * any order, so N+1 can be visible while N is still in flight, and a reader
+ * that moved past the gap would skip N for good). SQLite has one writer at a
+ * time, so it holds by construction. On PostgreSQL each insert first takes
+ * the outbox table's EXCLUSIVE lock, held to commit: event inserts, and only
+ * they, queue behind one another (reads are not blocked), so a transaction
+ * takes its position only after every lower one has committed or rolled
+ * back. That serializes the last step of registrations (the event insert and
+ * the commit), the price of a reader that never needs to wait out gaps.
+ */
 export function createSqlUserStore(db: SqlClient): UserStore {
   return {
     async insert(user, requestId) {
-      await db.query(
-        'INSERT INTO users (id, username, email, request_id, create_time) VALUES (?, ?, ?, ?, ?)',
-        [user.id, user.username, user.email, requestId ?? null, user.createTime.toISOString()],
+      const event = userRegisteredEvent(user);
+      await db.transaction(async (tx) => {
+        await tx.query(
+          'INSERT INTO users (id, username, email, request_id, create_time) VALUES (?, ?, ?, ?, ?)',
+          [user.id, user.username, user.email, requestId ?? null, user.createTime.toISOString()],
+        );
+        // After the user: a conflict on username fails before queueing for the lock.
+        if (tx.dialect === 'postgres') await tx.query('LOCK TABLE user_events IN EXCLUSIVE MODE');
+        await tx.query(
+          'INSERT INTO user_events (id, type, subject, time, traceparent, tracestate, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          [
+            event.id,
+            event.type,
+            event.subject,
+            event.time.toISOString(),
+            event.traceparent,
+            event.tracestate,
+            event.data,
+          ],
+        );
+      });
+    },
+    async eventsAfter(after, limit) {
+      const rows = await db.query<EventRow>(
+        `SELECT ${eventColumns} FROM user_events WHERE position > ? ORDER BY position LIMIT ?`,
+        [after, limit],
       );
+      return rows.map(toEvent);
+    },
+    async latestEventPosition() {
+      const [row] = await db.query<{ position: bigint | number | null }>(
+        'SELECT MAX(position) AS position FROM user_events',
+      );
+      return BigInt(row?.position ?? 0);
     },
     async findByRequestId(requestId) {
       const [row] = await db.query<UserRow>(`SELECT ${columns} FROM users WHERE request_id = ?`, [

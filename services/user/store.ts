@@ -8,12 +8,41 @@ export interface User {
 }
 
 /**
- * Where users live. Implementations enforce uniqueness of id, username,
+ * An event as the outbox stores it: the CloudEvents attributes, and `data`,
+ * the payload message's protobuf encoding (its type says which message).
+ */
+export interface OutboxEvent {
+  id: string;
+  type: string;
+  /** The user the event is about. */
+  subject: string;
+  time: Date;
+  traceparent: string;
+  tracestate: string;
+  data: Uint8Array;
+}
+
+/** A stored event and its position in the outbox. */
+export interface StoredEvent extends OutboxEvent {
+  /**
+   * Grows with every event, in commit order: once an event is visible, no
+   * event with a lower position can appear later (see sql-store.ts).
+   */
+  position: bigint;
+}
+
+/**
+ * Where users live, with the outbox of events about them. Implementations enforce uniqueness of id, username,
  * email and request_id in the database itself, and report a conflict as
  * UniqueViolationError naming the column.
  */
 export interface UserStore {
-  /** Stores a new user, remembering the idempotency key it was created under, if any. */
+  /**
+   * Stores a new user, remembering the idempotency key it was created under,
+   * if any, and its UserRegistered event (see userRegisteredEvent), in one
+   * transaction: the event exists if and only if the user does, whoever
+   * calls.
+   */
   insert(user: User, requestId: string | undefined): Promise<void>;
   findByRequestId(requestId: string): Promise<User | undefined>;
   get(id: string): Promise<User | undefined>;
@@ -21,4 +50,8 @@ export interface UserStore {
   getMany(ids: readonly string[]): Promise<User[]>;
   /** Up to `limit` users with ids after `after`, in id (creation) order. */
   list(after: string | undefined, limit: number): Promise<User[]>;
+  /** Up to `limit` events with positions above `after`, in position order. */
+  eventsAfter(after: bigint, limit: number): Promise<StoredEvent[]>;
+  /** The position of the latest event; 0 when there is none. */
+  latestEventPosition(): Promise<bigint>;
 }

@@ -96,6 +96,7 @@ describe('npm start, driven by grpcurl', () => {
       'grpc.health.v1.Health',
       'grpc.reflection.v1.ServerReflection',
       'grpc.reflection.v1alpha.ServerReflection',
+      'shop.user.v1.UserEventService',
       'shop.user.v1.UserService',
     ]);
     expect(await list(product)).toEqual([

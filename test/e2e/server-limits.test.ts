@@ -1,9 +1,11 @@
 // Issue 14, bug 2: abusive connections against the compiled UserService, on
 // loopback, bounded in count and time. Callers hold half-sent requests, or
 // open and reset streams as fast as they can; the process stays under its
-// pod's memory limit and ordinary calls keep answering promptly.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { type ClientHttp2Session, connect, constants } from 'node:http2';
+// pod's memory limit (RSS sampled throughout) and ordinary calls keep
+// answering promptly while the abuse goes on and after it (see the bounds
+// below).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type ClientHttp2Session, connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,11 +19,23 @@ import {
 import { UserServiceService } from '../../services/gen/shop/user/v1/user_service.pb.js';
 import { newId } from '../../services/shared/api/ids.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { ordinaryCallsDuring } from '../support/ordinary-calls.js';
+import { MEMORY_BOUND_MB, rssMb, watchRss } from '../support/process-memory.js';
 import { openStream } from '../support/raw-grpc.js';
+import { resetFlood } from '../support/reset-flood.js';
 import { expectStatus } from '../support/rpc.js';
 
-/** The pod's memory limit (k8s/), less headroom for the runtime's own swings. */
-const MEMORY_BOUND_MB = 200;
+/** What an ordinary call may take during the abuse and after it. */
+const ORDINARY_CALL_MS = 1000;
+/**
+ * During a reset flood: some 5,000 streams a second from one thread cost the
+ * server about 60 µs of CPU each (a third of a core), and the median ordinary
+ * call stays at 10–75 ms; the slowest one measured 0.3–2.9 s, set by the
+ * shared 2-core machine (the flood's own thread, other test files) more than
+ * by the server. So: the median under this, and every call within its 5 s
+ * deadline.
+ */
+const DURING_RESET_FLOOD_MEDIAN_MS = 250;
 const CONNECTIONS = 100;
 const STREAMS_PER_CONNECTION = 100;
 
@@ -39,22 +53,17 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Resident memory of the service process, in MB. */
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-  return Number(line?.[1] ?? Number.NaN) / 1024;
-}
-
-/** How long an ordinary GetUser takes to answer NOT_FOUND, in ms. */
-async function ordinaryCallMs(): Promise<number> {
+/** An ordinary GetUser, answered NOT_FOUND, on a connection of its own. */
+async function ordinaryCall(): Promise<void> {
   const client = userClientOf(user);
-  const started = performance.now();
-  await expectStatus(
-    unaryCall(client, 'getUser', { id: newId() }, { deadline: Date.now() + 5000 }),
-    status.NOT_FOUND,
-  );
-  client.close();
-  return performance.now() - started;
+  try {
+    await expectStatus(
+      unaryCall(client, 'getUser', { id: newId() }, { deadline: Date.now() + 5000 }),
+      status.NOT_FOUND,
+    );
+  } finally {
+    client.close();
+  }
 }
 
 const open = () => {
@@ -69,47 +78,69 @@ const request = (session: ClientHttp2Session) =>
 
 it('holds half-sent requests within the memory bound, and keeps answering', async () => {
   const before = rssMb(user.pid);
+  const memory = watchRss(user.pid);
   // Each stream announces a 1 MiB message and sends 16 KiB of it, then waits.
   const prefix = Buffer.alloc(5);
   prefix.writeUInt32BE(1024 * 1024, 1);
   const partial = Buffer.concat([prefix, Buffer.alloc(16 * 1024, 0x61)]);
   let refused = 0;
-  for (let c = 0; c < CONNECTIONS; c++) {
-    const session = open();
-    for (let s = 0; s < STREAMS_PER_CONNECTION; s++) {
-      const stream = request(session);
-      stream.on('response', (headers) => {
-        if (headers['grpc-status'] !== undefined) refused++;
-      });
-      stream.write(partial);
+  const abuse = (async () => {
+    for (let c = 0; c < CONNECTIONS; c++) {
+      const session = open();
+      for (let s = 0; s < STREAMS_PER_CONNECTION; s++) {
+        const stream = request(session);
+        stream.on('response', (headers) => {
+          if (headers['grpc-status'] !== undefined) refused++;
+        });
+        stream.write(partial);
+      }
+      await sleep(10);
     }
-  }
-  await sleep(3000);
-  const peak = rssMb(user.pid);
-  const latency = await ordinaryCallMs();
+    // Held: the streams stay open until the connections close.
+    await sleep(3000);
+  })();
+  const calls = await ordinaryCallsDuring(ordinaryCall, abuse);
+  const peak = memory.peak();
+  memory.stop();
   console.info(
     `half-sent: ${CONNECTIONS}x${STREAMS_PER_CONNECTION} streams, RSS ${before.toFixed(0)} -> ${peak.toFixed(0)} MB, ` +
-      `${refused} answered at once by the server, ordinary call ${latency.toFixed(0)} ms`,
+      `${refused} answered at once by the server; ordinary call slowest ${calls.slowestDuring.toFixed(0)} ms ` +
+      `(median ${calls.medianDuring.toFixed(0)} ms) during (${calls.calls} calls), ${calls.after.toFixed(0)} ms after`,
   );
-  for (const session of sessions.splice(0)) session.destroy();
   expect(peak).toBeLessThan(MEMORY_BOUND_MB);
-  expect(latency).toBeLessThan(1000);
+  expect(calls.calls).toBeGreaterThan(5);
+  expect(calls.slowestDuring).toBeLessThan(ORDINARY_CALL_MS);
+  // After: with the abusive connections still open, their streams answered.
+  expect(calls.after).toBeLessThan(ORDINARY_CALL_MS);
+  for (const session of sessions.splice(0)) session.destroy();
+  await sleep(200);
+  const afterClose = performance.now();
+  await ordinaryCall();
+  expect(performance.now() - afterClose).toBeLessThan(ORDINARY_CALL_MS);
+  expect(user.running).toBe(true);
 }, 60_000);
 
 it('survives open-then-reset streams within the memory bound, and keeps answering', async () => {
   const before = rssMb(user.pid);
-  let peak = before;
-  const session = open();
-  for (let round = 0; round < 20; round++) {
-    for (let i = 0; i < 1000; i++) request(session).close(constants.NGHTTP2_CANCEL);
-    await sleep(20);
-    peak = Math.max(peak, rssMb(user.pid));
-    if (session.destroyed) break;
-  }
-  const latency = await ordinaryCallMs();
+  const memory = watchRss(user.pid);
+  // From a worker thread: the flood must not stall the ordinary calls' event loop.
+  const abuse = resetFlood(user.address, UserServiceService.getUser.path, {
+    rounds: 20,
+    perRound: 1000,
+  });
+  const calls = await ordinaryCallsDuring(ordinaryCall, abuse, 50);
+  const { opened, connections } = await abuse;
+  const peak = memory.peak();
+  memory.stop();
   console.info(
-    `open-then-reset: 20,000 streams, RSS ${before.toFixed(0)} -> ${peak.toFixed(0)} MB, ordinary call ${latency.toFixed(0)} ms`,
+    `open-then-reset: ${opened} streams on ${connections} connections, RSS ${before.toFixed(0)} -> ${peak.toFixed(0)} MB; ordinary call slowest ` +
+      `${calls.slowestDuring.toFixed(0)} ms (median ${calls.medianDuring.toFixed(0)} ms) during (${calls.calls} calls), ` +
+      `${calls.after.toFixed(0)} ms after`,
   );
   expect(peak).toBeLessThan(MEMORY_BOUND_MB);
-  expect(latency).toBeLessThan(1000);
+  expect(opened).toBe(20_000);
+  expect(calls.calls).toBeGreaterThan(1);
+  expect(calls.medianDuring).toBeLessThan(DURING_RESET_FLOOD_MEDIAN_MS);
+  expect(calls.after).toBeLessThan(ORDINARY_CALL_MS);
+  expect(user.running).toBe(true);
 }, 60_000);

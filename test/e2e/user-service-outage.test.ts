@@ -29,7 +29,8 @@ const startUser = (port?: number) =>
 beforeAll(async () => {
   user = await startUser();
   product = await spawnService('product', {
-    env: { DATA_DIR: dataDir, USER_SERVICE_ADDRESS: user.address },
+    // The fallback path: no owner read model, every page asks UserService.
+    env: { DATA_DIR: dataDir, USER_SERVICE_ADDRESS: user.address, USER_EVENTS_TRANSPORT: 'none' },
     telemetry: false,
   });
 });

@@ -46,6 +46,7 @@ describe('server reflection', () => {
       'grpc.health.v1.Health',
       'grpc.reflection.v1.ServerReflection',
       'grpc.reflection.v1alpha.ServerReflection',
+      'shop.user.v1.UserEventService',
       'shop.user.v1.UserService',
     ]);
   });

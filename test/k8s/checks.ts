@@ -685,7 +685,7 @@ export function workloadProblems(objects: readonly K8sObject[]): string[] {
   return problems;
 }
 
-/** UserService methods that ProductService's code calls (owner resolution). */
+/** Methods of user-service (UserService, UserEventService) that ProductService's code calls. */
 export function userMethodsProductCalls(): string[] {
   const dir = join(repoRoot, 'services/product');
   const source = readdirSync(dir)
@@ -693,7 +693,7 @@ export function userMethodsProductCalls(): string[] {
     .map((f) => readFileSync(join(dir, f), 'utf8'))
     .join('\n');
   return rpcs()
-    .filter((rpc) => rpc.service === 'shop.user.v1.UserService')
+    .filter((rpc) => rpc.service.startsWith('shop.user.v1.'))
     .filter((rpc) => {
       // A client method is called directly (`client.getUser(`) or named to a
       // call helper (`unaryCall(client, 'getUser', …)`).

@@ -32,8 +32,9 @@ it('has a local and a production overlay', () => {
 });
 
 /** The YAML files of k8s/base and k8s/components, relative to the repository. */
+/** The services' manifests: the base and the components their pods use (not the Jaeger). */
 function baseYamlFiles(): string[] {
-  return ['k8s/base', 'k8s/components'].flatMap((dir) =>
+  return ['k8s/base', 'k8s/components/service-pod'].flatMap((dir) =>
     readdirSync(join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.yaml'))
       .map((file) => relative(repoRoot, join(repoRoot, dir, file))),

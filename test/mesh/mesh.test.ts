@@ -1,95 +1,45 @@
 // The mesh lab's checks (docs/mesh-lab.md): real istiod and real Envoy
 // sidecars enforce what mesh/ says. One lab for the whole file: up in
 // beforeAll, down in afterAll. Needs root (network namespaces), as CI has.
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// The checks run in order and share the lab; the last one (promote and
+// rollback) retires versions, so it stays last.
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  describeTrace,
+  type JaegerSpan,
+  type JaegerTrace,
+  jaegerQuery,
+  parentOf,
+  serviceOf,
+  tagOf,
+} from '../../scripts/lib/jaeger.js';
+import {
+  call,
+  containerPid,
+  failedCalls,
+  ghz,
+  inPod,
+  kubectl,
+  lab,
+  logLines,
+  podDirs,
+  podIps,
+  repo,
+  run,
+  sleep,
+  upstreamRequests,
+} from './lab-access.js';
 
-const repo = join(import.meta.dirname, '../..');
-const lab = join(repo, '.mesh-lab');
-const grpcurl = join(repo, '.tools/bin/grpcurl');
-const run = promisify(execFile);
-const protoArgs = [
-  ...['-import-path', join(repo, 'proto')],
-  ...[
-    '-proto',
-    'shop/user/v1/user_service.proto',
-    '-proto',
-    'shop/product/v1/product_service.proto',
-  ],
-  ...['-proto', 'google/rpc/error_details.proto', '-proto', 'grpc/health/v1/health.proto'],
-];
 let gateway = '';
-
-interface Result {
-  ok: boolean;
-  out: string;
-}
-
-async function call(
-  address: string,
-  method: string,
-  body: unknown,
-  prefix: string[] = [],
-): Promise<Result> {
-  const args = [
-    ...prefix,
-    grpcurl,
-    '-plaintext',
-    '-max-time',
-    '5',
-    ...protoArgs,
-    '-d',
-    JSON.stringify(body),
-    address,
-    method,
-  ];
-  try {
-    const { stdout, stderr } = await run(args[0] as string, args.slice(1));
-    return { ok: true, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
-
-/** Runs a command inside a pod's network and mount namespaces as uid 1000 (an app container's user). */
-function inPod(podPrefix: string): string[] {
-  const dir = readdirSync(join(lab, 'pods')).find((d) => d.startsWith(podPrefix));
-  if (!dir) throw new Error(`no pod ${podPrefix}`);
-  const n = dir.split('_').pop();
-  const holder = readFileSync(join(lab, 'pids', `pod-${n}-sandbox.pid`), 'utf8').trim();
-  return [
-    'nsenter',
-    '-t',
-    holder,
-    '-m',
-    '-n',
-    '--',
-    'setpriv',
-    '--reuid=1000',
-    '--regid=1000',
-    '--clear-groups',
-    '--',
-  ];
-}
-
-function podIp(labelSelector: string): string {
-  return execFileSync('kubectl', [
-    `--kubeconfig=${join(lab, 'kubeconfig')}`,
-    '-n',
-    'shop',
-    'get',
-    'pods',
-    '-l',
-    labelSelector,
-    '-o',
-    'jsonpath={.items[0].status.podIP}',
-  ]).toString();
-}
+const productPod = 'shop_product-service-v1';
+const userPods = 'shop_user-service-v1';
+const gatewayPod = 'istio-system_istio-ingressgateway';
+const spiffe = (namespace: string, account: string) =>
+  `spiffe://cluster.local/ns/${namespace}/sa/${account}`;
 
 beforeAll(async () => {
   const { stdout } = await run('npx', ['tsx', join(repo, 'scripts/mesh.ts'), 'up'], {
@@ -105,6 +55,96 @@ beforeAll(async () => {
 afterAll(async () => {
   await run('npx', ['tsx', join(repo, 'scripts/mesh.ts'), 'down'], { cwd: repo, timeout: 180_000 });
 }, 180_000);
+
+/** Access lines ("rpc") of a method in the user-service pods' app logs. */
+const userAccessLines = (method: string) =>
+  logLines(userPods, 'user-service').filter(
+    (l) => l.msg === 'rpc' && l.method === `/shop.user.v1.UserService/${method}`,
+  );
+
+/** The canary tool on a copy of k8s/ and mesh/, so this checkout stays as committed. */
+function canaryOnCopy() {
+  const root = mkdtempSync(join(tmpdir(), 'mesh-canary-'));
+  cpSync(join(repo, 'k8s'), join(root, 'k8s'), { recursive: true });
+  cpSync(join(repo, 'mesh'), join(root, 'mesh'), { recursive: true });
+  const canary = async (...args: string[]) => {
+    await run(
+      'npx',
+      ['tsx', join(repo, 'scripts/canary.ts'), ...args, '--apply', '--overlay', 'lab'],
+      {
+        cwd: repo,
+        env: { ...process.env, KUBECONFIG: join(lab, 'kubeconfig') },
+      },
+    ).catch((e: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`canary ${args.join(' ')}: ${e.message}\n${e.stdout}${e.stderr}`);
+    });
+  };
+  return {
+    canary: (...args: string[]) => canary(...args, '--root', root),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** The gateway's ProductService requests so far, per subset and per pod IP. */
+async function productRequests() {
+  const rows = (await upstreamRequests(gatewayPod)).filter((r) =>
+    /^outbound\|50052\|(stable|canary)\|product-service\./.test(r.cluster),
+  );
+  const bySubset = { stable: 0, canary: 0 };
+  const byIp = new Map<string, number>();
+  for (const r of rows) {
+    bySubset[r.cluster.split('|')[2] as 'stable' | 'canary'] += r.total;
+    const ip = r.host.split(':')[0] as string;
+    byIp.set(ip, (byIp.get(ip) ?? 0) + r.total);
+  }
+  return { bySubset, byIp };
+}
+
+const listProducts = (n: number, headers: string[] = []) =>
+  ghz(gateway, 'shop.product.v1.ProductService/ListProducts', {
+    data: {},
+    args: ['-n', String(n), '-c', '5', ...headers],
+  });
+
+/**
+ * Sends ListProducts through the gateway in batches until a batch is
+ * answered only by `ips`; resolves with the seconds that took.
+ */
+async function secondsUntilServedBy(ips: string[], timeoutMs = 30_000): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const before = (await productRequests()).byIp;
+    await listProducts(50);
+    const after = (await productRequests()).byIp;
+    const elsewhere = [...after].filter(
+      ([ip, n]) => !ips.includes(ip) && n > (before.get(ip) ?? 0),
+    );
+    if (elsewhere.length === 0) return (performance.now() - started) / 1000;
+    await sleep(100);
+  }
+  throw new Error(`calls still reached pods other than ${ips.join(', ')}`);
+}
+
+/** Names of the shop's pods that are not being deleted (a terminating pod drains for a while). */
+function livePods(labelSelector: string): string[] {
+  const pods = JSON.parse(
+    kubectl('-n', 'shop', 'get', 'pods', '-l', labelSelector, '-o', 'json'),
+  ) as {
+    items: { metadata: { name: string; deletionTimestamp?: string } }[];
+  };
+  return pods.items.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
+}
+
+function waitRollout(deployment: string) {
+  return run(
+    'kubectl',
+    [
+      `--kubeconfig=${join(lab, 'kubeconfig')}`,
+      ...['-n', 'shop', 'rollout', 'status', `deployment/${deployment}`, '--timeout=120s'],
+    ],
+    { timeout: 130_000 },
+  );
+}
 
 describe('the mesh lab', () => {
   let userId = '';
@@ -132,18 +172,35 @@ describe('the mesh lab', () => {
     expect(r.out).toContain('RBAC: access denied');
   });
 
-  it('STRICT mTLS: a plaintext client outside the mesh cannot reach user-service', async () => {
-    const r = await call(`${podIp('app=user-service')}:50051`, 'grpc.health.v1.Health/Check', {});
-    expect(r.ok, r.out).toBe(false);
-  });
-
-  it("authorization: product-service's identity may call GetUser and BatchGetUsers, not ListUsers", async () => {
-    const prefix = inPod('shop_product-service-v1');
+  it('STRICT mTLS: a plaintext client cannot reach user-service; a meshed one can, and the server sees its SPIFFE identity', async () => {
+    for (const ip of podIps('shop', 'app=user-service')) {
+      const r = await call(`${ip}:50051`, 'grpc.health.v1.Health/Check', {});
+      expect(r.ok, r.out).toBe(false);
+    }
     const get = await call(
       'user-service:50051',
       'shop.user.v1.UserService/GetUser',
       { id: userId },
-      prefix,
+      { prefix: inPod(productPod) },
+    );
+    expect(get.ok, get.out).toBe(true);
+    // The sidecar in front of user-service passes the verified client
+    // certificate's identity on (x-forwarded-client-cert); the service logs it.
+    await sleep(500);
+    const callers = new Set(userAccessLines('GetUser').map((l) => l.caller));
+    console.log('GetUser callers seen by user-service:', [...callers]);
+    expect([...callers]).toEqual([spiffe('shop', 'product-service')]);
+    const creators = new Set(userAccessLines('CreateUser').map((l) => l.caller));
+    expect([...creators]).toEqual([spiffe('istio-system', 'istio-ingressgateway-service-account')]);
+  });
+
+  it("authorization: product-service's identity may call GetUser and BatchGetUsers, not ListUsers", async () => {
+    const prefix = inPod(productPod);
+    const get = await call(
+      'user-service:50051',
+      'shop.user.v1.UserService/GetUser',
+      { id: userId },
+      { prefix },
     );
     expect(get.ok, get.out).toBe(true);
     expect(get.out).toContain(userId);
@@ -151,101 +208,114 @@ describe('the mesh lab', () => {
       'user-service:50051',
       'shop.user.v1.UserService/BatchGetUsers',
       { ids: [userId] },
-      prefix,
+      { prefix },
     );
     expect(batch.ok, batch.out).toBe(true);
     const list = await call(
       'user-service:50051',
       'shop.user.v1.UserService/ListUsers',
       { page_size: 1 },
-      prefix,
+      { prefix },
     );
     expect(list.out).toContain('Code: PermissionDenied');
   });
 
-  it('authorization: another identity (user-service itself) is denied GetUser', async () => {
-    const r = await call(
-      'user-service:50051',
-      'shop.user.v1.UserService/GetUser',
-      { id: userId },
-      inPod('shop_user-service-v1'),
+  it('authorization: a pod with another service account (toolbox) is denied', async () => {
+    const prefix = inPod('shop_toolbox');
+    for (const method of ['GetUser', 'BatchGetUsers', 'ListUsers', 'CreateUser']) {
+      const r = await call(
+        'user-service:50051',
+        `shop.user.v1.UserService/${method}`,
+        {},
+        { prefix },
+      );
+      expect(r.out, method).toContain('Code: PermissionDenied');
+      expect(r.out, method).toContain('RBAC: access denied');
+    }
+    const products = await call(
+      'product-service:50052',
+      'shop.product.v1.ProductService/ListProducts',
+      {},
+      { prefix },
     );
-    expect(r.out).toContain('Code: PermissionDenied');
+    expect(products.out).toContain('Code: PermissionDenied');
   });
 
-  it('canary: `set 25` sends 25% ± 5 of 1,000 gateway calls to v2 (Envoy per-subset stats); x-canary: true sends all', async () => {
-    // The canary edits the manifests in place: here a copy's, so this
-    // checkout's mesh/ stays as committed.
-    const root = mkdtempSync(join(tmpdir(), 'mesh-canary-'));
-    cpSync(join(repo, 'k8s'), join(root, 'k8s'), { recursive: true });
-    cpSync(join(repo, 'mesh'), join(root, 'mesh'), { recursive: true });
-    const canary = (...args: string[]) =>
-      run(
-        'npx',
-        [
-          'tsx',
-          join(repo, 'scripts/canary.ts'),
-          ...args,
-          '--apply',
-          '--overlay',
-          'lab',
-          '--root',
-          root,
-        ],
-        {
-          cwd: repo,
-          env: { ...process.env, KUBECONFIG: join(lab, 'kubeconfig') },
-        },
+  it('one trace through the mesh: gateway, both sidecars and both services, app spans children of their sidecar', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const created = await call(
+      gateway,
+      'shop.product.v1.ProductService/CreateProduct',
+      { name: 'Traced lamp', owner_id: userId, price: { currency_code: 'EUR', units: 12 } },
+      { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
+    );
+    expect(created.ok, created.out).toBe(true);
+    const [jaegerIp] = podIps('observability', 'app=jaeger');
+    const jaeger = jaegerQuery(`http://${jaegerIp}:16686`);
+    const wanted = [
+      'istio-ingressgateway.istio-system',
+      'product-service.shop',
+      'product-service',
+      'user-service.shop',
+      'user-service',
+    ];
+    let trace: JaegerTrace | undefined;
+    for (const started = Date.now(); Date.now() - started < 30_000; await sleep(500)) {
+      trace = await jaeger.trace(traceId);
+      const services = new Set(trace?.spans.map((s) => serviceOf(trace as JaegerTrace, s)));
+      if (wanted.every((w) => services.has(w))) break;
+    }
+    if (!trace) throw new Error(`no trace ${traceId} in the lab's Jaeger`);
+    const t = trace;
+    console.log(`trace ${traceId}:\n${describeTrace(t)}`);
+    expect(new Set(t.spans.map((s) => serviceOf(t, s)))).toEqual(new Set(wanted));
+    const byId = new Map(t.spans.map((s) => [s.spanID, s]));
+    const serverSpans = (service: string) =>
+      t.spans.filter((s) => serviceOf(t, s) === service && tagOf(s, 'span.kind') === 'server');
+    for (const app of ['product-service', 'user-service']) {
+      const spans = serverSpans(app);
+      expect(spans.length, app).toBeGreaterThan(0);
+      for (const span of spans) {
+        const parent = byId.get(parentOf(span) ?? '') as JaegerSpan | undefined;
+        expect(parent && serviceOf(t, parent), `${app}'s parent`).toBe(`${app}.shop`);
+      }
+    }
+    // Every span but the first reaches the gateway's span through its parents.
+    const roots = t.spans.filter((s) => !byId.has(parentOf(s) ?? ''));
+    expect(roots.map((s) => serviceOf(t, s))).toEqual(['istio-ingressgateway.istio-system']);
+  }, 60_000);
+
+  it("route timeout: with user-service's apps stopped (SIGSTOP), a read ends at the route's 2 s with Envoy's status", async () => {
+    const pids = podDirs(userPods).map((dir) => containerPid(dir, 'user-service'));
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    let r: Awaited<ReturnType<typeof call>>;
+    try {
+      r = await call(
+        'user-service:50051',
+        'shop.user.v1.UserService/GetUser',
+        { id: userId },
+        { prefix: inPod(productPod), maxTime: 10 },
       );
-    const gatewayPod = inPod('istio-system_istio-ingressgateway').slice(0, 4);
-    const counts = async () => {
-      const { stdout } = await run(gatewayPod[0] as string, [
-        ...gatewayPod.slice(1),
-        '-n',
-        '--',
-        'curl',
-        '-s',
-        '127.0.0.1:15000/clusters',
-      ]);
-      const sum = (subset: string) =>
-        stdout
-          .split('\n')
-          .filter(
-            (l) =>
-              l.startsWith(`outbound|50052|${subset}|product-service.`) &&
-              l.includes('::rq_total::'),
-          )
-          .reduce((n, l) => n + Number(l.split('::').pop()), 0);
-      return { stable: sum('stable'), canary: sum('canary') };
-    };
-    const load = (headers: string[] = []) =>
-      run(join(repo, '.tools/bin/ghz'), [
-        ...[
-          '--insecure',
-          '--import-paths',
-          join(repo, 'proto'),
-          '--proto',
-          'shop/product/v1/product_service.proto',
-        ],
-        ...[
-          '--call',
-          'shop.product.v1.ProductService/ListProducts',
-          '-d',
-          '{}',
-          '-n',
-          '1000',
-          '-c',
-          '10',
-          ...headers,
-          gateway,
-        ],
-      ]);
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    console.log(
+      `stopped user-service: GetUser ended after ${Math.round(r.ms)} ms: ${r.out.trim()}`,
+    );
+    expect(r.ok).toBe(false);
+    expect(r.out).toContain('upstream request timeout');
+    expect(r.ms).toBeGreaterThan(1900);
+    expect(r.ms).toBeLessThan(3500);
+  }, 30_000);
+
+  it('canary: `set 25` sends 25% ± 5 of 1,000 gateway calls to v2 (Envoy per-subset stats); x-canary: true sends all', async () => {
+    const { canary, remove } = canaryOnCopy();
     try {
       await canary('set', '25');
-      await new Promise((r) => setTimeout(r, 2000));
-      const before = await counts();
-      await load();
-      const after = await counts();
+      await sleep(2000);
+      const before = (await productRequests()).bySubset;
+      await listProducts(1000);
+      const after = (await productRequests()).bySubset;
       const toCanary = after.canary - before.canary;
       const total = toCanary + after.stable - before.stable;
       console.log(
@@ -254,69 +324,110 @@ describe('the mesh lab', () => {
       expect(total).toBeGreaterThanOrEqual(1000);
       expect(toCanary / total).toBeGreaterThan(0.2);
       expect(toCanary / total).toBeLessThan(0.3);
-      const b2 = await counts();
-      await load(['-m', '{"x-canary":"true"}']);
-      const a2 = await counts();
+      const b2 = (await productRequests()).bySubset;
+      await listProducts(1000, ['-m', '{"x-canary":"true"}']);
+      const a2 = (await productRequests()).bySubset;
       expect(a2.stable - b2.stable).toBe(0);
       expect(a2.canary - b2.canary).toBeGreaterThanOrEqual(1000);
+      await canary('set', '0');
+      const seconds = await secondsUntilServedBy(podIps('shop', 'app=product-service,version=v1'));
+      console.log(`set 0: all calls on v1 ${seconds.toFixed(1)} s after the command returned`);
+      expect(seconds).toBeLessThan(5);
     } finally {
-      await canary('set', '0').catch(() => {});
-      rmSync(root, { recursive: true, force: true });
+      remove();
     }
   }, 120_000);
 
-  it('pod loss: SIGKILL of one of two user-service apps under 200 calls/s costs reads (almost) nothing', async () => {
-    // product-service's identity, through its sidecar (the GetUser route's
-    // retries: 2 attempts on connect-failure, reset, unavailable).
-    const victim = readdirSync(join(lab, 'pods'))
-      .filter((d) => d.startsWith('shop_user-service-v1'))
-      .pop() as string;
-    const appPid = Number(
-      readFileSync(join(lab, 'pids', `pod-${victim.split('_').pop()}-user-service.pid`), 'utf8'),
-    );
-    const prefix = inPod('shop_product-service-v1');
-    const ghz = run(
-      prefix[0] as string,
-      [
-        ...prefix.slice(1),
-        join(repo, '.tools/bin/ghz'),
-        ...[
-          '--insecure',
-          '--import-paths',
-          join(repo, 'proto'),
-          '--proto',
-          'shop/user/v1/user_service.proto',
-        ],
-        ...[
-          '--call',
-          'shop.user.v1.UserService/GetUser',
-          '-d',
-          JSON.stringify({ id: userId }),
-          '-z',
-          '10s',
-          '-c',
-          '5',
-          '--rps',
-          '200',
-          '--format',
-          'json',
-        ],
-        'user-service:50051',
-      ],
-      { maxBuffer: 64 << 20 },
-    ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '{}' }));
-    await new Promise((r) => setTimeout(r, 3000));
+  it('pod loss: SIGKILL of one of two user-service apps under load: reads retried (attempts seen at the server), creates never', async () => {
+    const [victim] = podDirs(userPods);
+    const appPid = containerPid(victim as string, 'user-service');
+    const retriedBefore = userAccessLines('GetUser').filter((l) => Number(l.attempt) > 1).length;
+    const stamp = Date.now() % 1_000_000;
+    // Reads with product-service's identity, through its sidecar (the reads
+    // route: 2 retries on connect-failure, refused-stream, reset,
+    // unavailable); creates through the gateway (the creates route: none).
+    const reads = ghz('user-service:50051', 'shop.user.v1.UserService/GetUser', {
+      prefix: inPod(productPod),
+      data: { id: userId },
+      args: ['-n', '2000', '-c', '5', '--rps', '200'],
+    });
+    const creates = ghz(gateway, 'shop.user.v1.UserService/CreateUser', {
+      data: {
+        username: `load${stamp}_{{.RequestNumber}}`,
+        email: `load${stamp}_{{.RequestNumber}}@example.com`,
+      },
+      args: ['-n', '500', '-c', '5', '--rps', '50'],
+    });
+    await sleep(3000);
     process.kill(appPid, 'SIGKILL');
-    const report = JSON.parse((await ghz).stdout) as {
-      count: number;
-      statusCodeDistribution: Record<string, number>;
-    };
-    const failed = report.count - (report.statusCodeDistribution.OK ?? 0);
+    const [r, c] = await Promise.all([reads, creates]);
+    await sleep(500);
+    const retried = userAccessLines('GetUser').filter((l) => Number(l.attempt) > 1).length;
+    const retriedCreates = userAccessLines('CreateUser').filter((l) => Number(l.attempt) > 1);
     console.log(
-      `pod loss: ${failed} failed of ${report.count} calls`,
-      report.statusCodeDistribution,
+      `pod loss: reads ${failedCalls(r)} failed of ${r.count}, ${retried - retriedBefore} answered on a retry;`,
+      `creates ${failedCalls(c)} failed of ${c.count}, ${retriedCreates.length} retried`,
+      r.statusCodeDistribution,
+      c.statusCodeDistribution,
+      r.errorDistribution ?? {},
+      c.errorDistribution ?? {},
     );
-    expect(report.count).toBeGreaterThan(1500);
-    expect(failed).toBeLessThanOrEqual(5);
+    expect(r.count).toBe(2000);
+    expect(failedCalls(r)).toBeLessThanOrEqual(5);
+    expect(retried - retriedBefore).toBeGreaterThan(0);
+    expect(c.count).toBe(500);
+    expect(retriedCreates).toEqual([]);
   }, 60_000);
+
+  it('rolling restart: `kubectl rollout restart` of user-service (2 replicas) under load fails no read', async () => {
+    await waitRollout('user-service-v1');
+    const before = new Set(livePods('app=user-service'));
+    const reads = ghz('user-service:50051', 'shop.user.v1.UserService/GetUser', {
+      prefix: inPod(productPod),
+      data: { id: userId },
+      args: ['-n', '2500', '-c', '5', '--rps', '100'],
+    });
+    await sleep(2000);
+    const started = performance.now();
+    kubectl('-n', 'shop', 'rollout', 'restart', 'deployment/user-service-v1');
+    await waitRollout('user-service-v1');
+    const seconds = (performance.now() - started) / 1000;
+    const r = await reads;
+    const after = livePods('app=user-service');
+    console.log(
+      `rolling restart: ${failedCalls(r)} failed of ${r.count} reads; rollout took ${seconds.toFixed(1)} s`,
+      r.statusCodeDistribution,
+      r.errorDistribution ?? {},
+    );
+    expect(after).toHaveLength(2);
+    expect(after.some((name) => before.has(name))).toBe(false);
+    expect(r.count).toBe(2500);
+    expect(failedCalls(r)).toBe(0);
+  }, 180_000);
+
+  it('canary: promote and rollback take effect within seconds', async () => {
+    const { canary, remove } = canaryOnCopy();
+    const v = (version: string) => podIps('shop', `app=product-service,version=${version}`);
+    try {
+      await canary('set', '100');
+      const toV2 = await secondsUntilServedBy(v('v2'));
+      await canary('promote');
+      const promoted = await secondsUntilServedBy(v('v2'));
+      console.log(
+        `set 100: all on v2 after ${toV2.toFixed(1)} s; promote: ${promoted.toFixed(1)} s`,
+      );
+      expect(promoted).toBeLessThan(5);
+      // v1 back as the canary, taking half, then rolled back.
+      await canary('start', 'v1');
+      await waitRollout('product-service-v1');
+      await canary('set', '50');
+      await sleep(1000);
+      await canary('rollback');
+      const rolledBack = await secondsUntilServedBy(v('v2'));
+      console.log(`rollback: all on v2 (stable) after ${rolledBack.toFixed(1)} s`);
+      expect(rolledBack).toBeLessThan(5);
+    } finally {
+      remove();
+    }
+  }, 180_000);
 });

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/free-port.js';
+import { productMigrations } from '../../services/product/migrations.js';
 import { createSqliteClient } from '../../services/shared/sql/sqlite-client.js';
+import { userMigrations } from '../../services/user/migrations.js';
 import { repo } from '../support/grpcurl.js';
 import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 
@@ -40,14 +42,18 @@ describe('migrate command', () => {
     const first = migrate('user', { DATABASE_URL: users.url });
     expect(first.status).toBe(0);
     expect(first.json).toEqual([
-      expect.objectContaining({ msg: 'schema up to date', applied: 1, dialect: 'postgres' }),
+      expect.objectContaining({
+        msg: 'schema up to date',
+        applied: userMigrations.length,
+        dialect: 'postgres',
+      }),
     ]);
     const tables = await server.admin<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'user_service' ORDER BY 1",
       [],
       users.database,
     );
-    expect(tables.map((t) => t.table_name)).toEqual(['schema_migrations', 'users']);
+    expect(tables.map((t) => t.table_name)).toEqual(['schema_migrations', 'user_events', 'users']);
     const again = migrate('user', { DATABASE_URL: users.url });
     expect(again.status).toBe(0);
     expect(again.json).toEqual([expect.objectContaining({ applied: 0 })]);
@@ -58,7 +64,9 @@ describe('migrate command', () => {
     try {
       const result = migrate('product', { DATA_DIR: dataDir });
       expect(result.status).toBe(0);
-      expect(result.json).toEqual([expect.objectContaining({ applied: 1, dialect: 'sqlite' })]);
+      expect(result.json).toEqual([
+        expect.objectContaining({ applied: productMigrations.length, dialect: 'sqlite' }),
+      ]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -97,7 +105,7 @@ describe('migrate command', () => {
         results.map((r) => r.out).join('\n'),
       ).toEqual([0, 0]);
       const applied = results.map((r) => (JSON.parse(r.out.trim()) as { applied: number }).applied);
-      expect(applied.reduce((a, b) => a + b, 0)).toBe(1);
+      expect(applied.reduce((a, b) => a + b, 0)).toBe(userMigrations.length);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

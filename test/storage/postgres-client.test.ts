@@ -222,7 +222,7 @@ describe('PostgreSQL client', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(done).toBe(false);
       await holder.query('SELECT pg_advisory_unlock($1)', [String(migrationLockKey(schema))]);
-      expect(await migrating).toBe(1);
+      expect(await migrating).toBe(userMigrations.length);
     } finally {
       await holder.end();
     }
@@ -241,7 +241,7 @@ describe('PostgreSQL client', () => {
       await server.admin(`CREATE SCHEMA ${role} AUTHORIZATION ${role}`, [], database.database);
       const url = server.url(database.database, role, 'limited');
       const db = open({ url, schema: role });
-      expect(await db.migrate(userMigrations)).toBe(1);
+      expect(await db.migrate(userMigrations)).toBe(userMigrations.length);
       const denied = open({ url, schema: 'other' });
       await expect(denied.migrate(userMigrations)).rejects.toMatchObject({ code: '42501' });
     } finally {

@@ -144,7 +144,7 @@ describe.each([sqliteBackend(), postgresBackend()])('storage contract on $name',
       const db = open();
       await db.migrate(userMigrations);
       const next: Migration = {
-        version: 2,
+        version: userMigrations.length + 1,
         name: 'index create_time',
         sql: 'CREATE INDEX users_create_time_idx ON users (create_time)',
       };

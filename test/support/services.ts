@@ -1,11 +1,20 @@
 import { credentials } from '@grpc/grpc-js';
 import { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
+import { UserEventServiceClient } from '../../services/gen/shop/user/v1/events.pb.js';
 import { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
+import { createGrpcUserEventTransport } from '../../services/product/grpc-user-event-transport.js';
 import { productMigrations } from '../../services/product/migrations.js';
 import { createOwnerDirectory } from '../../services/product/owner-directory.js';
+import {
+  createOwnerReplication,
+  type OwnerReplication,
+} from '../../services/product/owner-replication.js';
+import { createReplicatedOwnerDirectory } from '../../services/product/replicated-owner-directory.js';
 import { createProductServer } from '../../services/product/server.js';
+import { createSqlOwnerReadModel } from '../../services/product/sql-owner-read-model.js';
 import { createSqlProductStore } from '../../services/product/sql-store.js';
 import type { ServerMiddleware } from '../../services/shared/grpc/bind-service.js';
+import { dependencyChannelOptions } from '../../services/shared/grpc/client-channel-options.js';
 import type { GrpcServer } from '../../services/shared/grpc/grpc-server.js';
 import { ServingStatus } from '../../services/shared/grpc/health.js';
 import { type Logger, silentLogger } from '../../services/shared/process/logger.js';
@@ -33,6 +42,8 @@ export interface StartOptions {
   shutdownGraceMs?: number;
   /** Leave health NOT_SERVING (default: SERVING once migrated). */
   notServing?: boolean;
+  /** Port to listen on (default: an ephemeral one), e.g. to restart a service where its callers expect it. */
+  port?: number;
 }
 
 async function start<Client extends { close(): void }>(
@@ -44,12 +55,13 @@ async function start<Client extends { close(): void }>(
   ) => GrpcServer,
   makeClient: (address: string) => Client,
   onStop: () => void = () => {},
+  beforeClose: () => Promise<void> | undefined = async () => {},
 ): Promise<Running<Client>> {
   const db = createSqliteClient(options.sqlitePath ?? ':memory:');
   await migrate(db);
   const server = build(db, {
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     shutdownGraceMs: options.shutdownGraceMs ?? 2000,
   });
   const port = await server.listen();
@@ -64,6 +76,7 @@ async function start<Client extends { close(): void }>(
     client,
     async stop() {
       client.close();
+      await beforeClose();
       onStop();
       await server.shutdown();
       await db.close();
@@ -85,22 +98,58 @@ export function startUserService(options: StartOptions = {}): Promise<Running<Us
   );
 }
 
+export interface ProductStartOptions extends StartOptions {
+  userTimeoutMs?: number;
+  /**
+   * Keep the owner read model from UserService's event stream, as the
+   * service does by default (USER_EVENTS_TRANSPORT=grpc). Default: off, every
+   * read asks UserService (USER_EVENTS_TRANSPORT=none).
+   */
+  replicateOwners?: boolean;
+  /** Where the event stream is followed from (default: userAddress). */
+  eventsAddress?: string;
+}
+
 export function startProductService(
   userAddress: string,
-  options: StartOptions & { userTimeoutMs?: number } = {},
+  options: ProductStartOptions = {},
 ): Promise<Running<ProductServiceClient>> {
   const users = new UserServiceClient(userAddress, credentials.createInsecure());
+  const events = new UserEventServiceClient(
+    options.eventsAddress ?? userAddress,
+    credentials.createInsecure(),
+    dependencyChannelOptions,
+  );
+  const log = options.log ?? silentLogger;
+  let replication: OwnerReplication | undefined;
   return start(
     options,
     (db) => db.migrate(productMigrations),
-    (db, config) =>
-      createProductServer(config, {
+    (db, config) => {
+      const userService = createOwnerDirectory(users, {
+        timeoutMs: options.userTimeoutMs ?? 2000,
+      });
+      const readModel = createSqlOwnerReadModel(db);
+      if (options.replicateOwners) {
+        replication = createOwnerReplication({
+          transport: createGrpcUserEventTransport({ client: events, log }),
+          readModel,
+          log,
+        });
+        replication.start();
+      }
+      return createProductServer(config, {
         store: createSqlProductStore(db),
-        owners: createOwnerDirectory(users, { timeoutMs: options.userTimeoutMs ?? 2000 }),
-        log: options.log ?? silentLogger,
+        owners: replication ? createReplicatedOwnerDirectory(readModel, userService) : userService,
+        log,
         ...(options.middleware ? { middleware: options.middleware } : {}),
-      }),
+      });
+    },
     (address) => new ProductServiceClient(address, credentials.createInsecure()),
-    () => users.close(),
+    () => {
+      users.close();
+      events.close();
+    },
+    () => replication?.stop(),
   );
 }

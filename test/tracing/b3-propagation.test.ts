@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Jaeger, startJaeger } from '../../scripts/lib/jaeger.js';
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
+import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
 import { grpcurl } from '../support/grpcurl.js';
 import { callerContext } from './support/caller-context.js';
 import { hasChain, ownerChain } from './support/chain.js';
@@ -16,6 +17,7 @@ beforeAll(async () => {
   jaeger = await startJaeger();
   services = await spawnServices({
     env: {
+      ...everyReadAsksUserService,
       OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
       OTEL_BSP_SCHEDULE_DELAY: '100',
       OTEL_PROPAGATORS: 'tracecontext,baggage,b3multi',

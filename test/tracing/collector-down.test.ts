@@ -8,6 +8,7 @@ import { freePort } from '../../scripts/lib/free-port.js';
 import { type Jaeger, startJaeger } from '../../scripts/lib/jaeger.js';
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
 import { callerContext } from './support/caller-context.js';
 import { hasChain, ownerChain } from './support/chain.js';
 
@@ -66,7 +67,11 @@ describe('a collector that stops', () => {
   beforeAll(async () => {
     jaeger = await startJaeger();
     services = await spawnServices({
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
+      env: {
+        ...everyReadAsksUserService,
+        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
     });
     await seed(services);
   });
@@ -109,6 +114,7 @@ describe('a collector that hangs, with a small span queue', () => {
     await new Promise<void>((resolve) => blackhole.listen(port, '127.0.0.1', resolve));
     services = await spawnServices({
       env: {
+        ...everyReadAsksUserService,
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_BSP_MAX_QUEUE_SIZE: '50',

@@ -16,6 +16,7 @@ import { type Services, spawnServices } from '../../scripts/lib/spawn-services.j
 import { OwnerResolution } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import { newId } from '../../services/shared/api/ids.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
 import { grpcurl } from '../support/grpcurl.js';
 import { callerContext } from './support/caller-context.js';
 import { expectChain, grpcOp, hasChain, type Link, ownerChain } from './support/chain.js';
@@ -28,7 +29,11 @@ const owner = { id: '', username: `ada_${suffix}`, email: `ada.${suffix}@example
 beforeAll(async () => {
   jaeger = await startJaeger();
   services = await spawnServices({
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
+    env: {
+      ...everyReadAsksUserService,
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    },
     // service.version from each source: OTEL_RESOURCE_ATTRIBUTES wins over SERVICE_VERSION.
     user: {
       OTEL_RESOURCE_ATTRIBUTES: 'service.version=1.0.0,deployment.environment.name=ci',

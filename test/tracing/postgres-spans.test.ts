@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Jaeger, serviceOf, startJaeger, tagOf } from '../../scripts/lib/jaeger.js';
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
 import { type PostgresServer, startPostgres } from '../support/postgres.js';
 import { callerContext } from './support/caller-context.js';
 
@@ -21,7 +22,11 @@ beforeAll(async () => {
   ];
   jaeger = await startJaeger();
   services = await spawnServices({
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
+    env: {
+      ...everyReadAsksUserService,
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    },
     user: { DATABASE_URL: users.url },
     product: { DATABASE_URL: products.url },
   });

@@ -7,13 +7,17 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { newId } from '../../services/shared/api/ids.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
 import { expectStatus } from '../support/rpc.js';
 import { callerContext } from './support/caller-context.js';
 
 let services: Services;
 
 beforeAll(async () => {
-  services = await spawnServices({ product: { SERVICE_VERSION: '2.0.0-canary' } });
+  services = await spawnServices({
+    env: everyReadAsksUserService,
+    product: { SERVICE_VERSION: '2.0.0-canary' },
+  });
 });
 afterAll(async () => {
   await services?.stop();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Jaeger, type JaegerTrace, startJaeger } from '../../scripts/lib/jaeger.js';
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const listProducts = 'grpc.shop.product.v1.ProductService/ListProducts';
@@ -21,7 +22,11 @@ let loggedTraceId = '';
 beforeAll(async () => {
   jaeger = await startJaeger();
   services = await spawnServices({
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
+    env: {
+      ...everyReadAsksUserService,
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    },
   });
   const { userClient: users, productClient: products } = services;
   const deadline = () => ({ deadline: Date.now() + 5000 });

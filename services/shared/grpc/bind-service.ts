@@ -11,6 +11,7 @@ import { toGrpcStatus } from '../errors/to-grpc-status.js';
 import type { Logger } from '../process/logger.js';
 import { createServerRpcMetrics } from '../telemetry/rpc-metrics.js';
 import type { CallContext } from './call-context.js';
+import { meshCaller } from './mesh-caller.js';
 import { DEFAULT_MAX_CALL_MS } from './server-limits.js';
 
 /** A handler as services write it: the request in, a promise of the response out. */
@@ -186,7 +187,8 @@ export function bindService<Definition extends object>(
     ) => {
       const started = performance.now();
       const receivedAt = Date.now();
-      const log = options.log.child({ method });
+      // Who called and which attempt, when a sidecar says so (mesh-caller.ts).
+      const log = options.log.child({ method, ...meshCaller(call.metadata) });
       const controller = abortControllerOf(call);
       const context: CallContext = {
         method,

@@ -7,6 +7,11 @@ import {
 import { unavailable } from '../errors/server-error.js';
 import type { Logger } from '../process/logger.js';
 import { createServerRpcMetrics } from '../telemetry/rpc-metrics.js';
+import {
+  type BoundStreamService,
+  bindServerStreams,
+  type ServerStreamImplementation,
+} from './bind-server-stream.js';
 import { bindService, type ServerMiddleware, type ServiceImplementation } from './bind-service.js';
 import { protoRegistry } from './descriptors.js';
 import { createHealth, type Health, ServingStatus } from './health.js';
@@ -51,6 +56,12 @@ export function serviceNameOf(definition: ServiceDefinition): string {
   return name;
 }
 
+/** A service whose methods stream responses, served next to the unary one. */
+export interface StreamingService<Definition extends object = object> {
+  definition: Definition;
+  implementation: ServerStreamImplementation<Definition>;
+}
+
 /**
  * A grpc-js server for one application service, with health and reflection
  * that list exactly that service. The server binds the typed implementation
@@ -62,12 +73,20 @@ export function serviceNameOf(definition: ServiceDefinition): string {
 export function createGrpcServer<Definition extends object>(
   config: GrpcServerConfig,
   service: { definition: Definition; implementation: ServiceImplementation<Definition> },
-  deps: { log: Logger; middleware?: readonly ServerMiddleware[]; options?: ServerOptions },
+  deps: {
+    log: Logger;
+    middleware?: readonly ServerMiddleware[];
+    options?: ServerOptions;
+    streams?: readonly StreamingService[];
+  },
 ): GrpcServer {
   const definition = service.definition as unknown as ServiceDefinition;
-  const name = serviceNameOf(definition);
-  const health = createHealth([name]);
-  const reflection = createReflection(protoRegistry(), [name]);
+  const streamNames = (deps.streams ?? []).map((s) =>
+    serviceNameOf(s.definition as unknown as ServiceDefinition),
+  );
+  const names = [serviceNameOf(definition), ...streamNames];
+  const health = createHealth(names);
+  const reflection = createReflection(protoRegistry(), names);
   const ready: ServerMiddleware = (request, context, next) => {
     if (health.status !== ServingStatus.SERVING) {
       throw unavailable('the server is starting or shutting down; retry', 'NOT_SERVING', {
@@ -105,6 +124,13 @@ export function createGrpcServer<Definition extends object>(
     maxCallMs,
   });
   server.addService(bound.definition, bound.implementation);
+  const streams: BoundStreamService[] = (deps.streams ?? []).map((stream) =>
+    bindServerStreams(stream.definition, stream.implementation, {
+      log: deps.log,
+      isReady: () => health.status === ServingStatus.SERVING,
+    }),
+  );
+  for (const stream of streams) server.addService(stream.definition, stream.implementation);
   for (const { definition, implementation } of [health, ...reflection.services]) {
     server.addService(definition, implementation);
   }
@@ -128,6 +154,7 @@ export function createGrpcServer<Definition extends object>(
     shutdown() {
       stopping ??= new Promise<void>((resolve) => {
         health.shutdown();
+        for (const stream of streams) stream.close();
         const timer = setTimeout(() => {
           deps.log.warn(
             { grace_ms: config.shutdownGraceMs },
@@ -144,6 +171,7 @@ export function createGrpcServer<Definition extends object>(
     },
     forceShutdown() {
       health.shutdown();
+      for (const stream of streams) stream.close();
       server.forceShutdown();
     },
   };

@@ -3,7 +3,13 @@ import pg from 'pg';
 import { ServerError } from '../errors/server-error.js';
 import type { Logger } from '../process/logger.js';
 import { defaultPostgresPool, type PostgresPoolConfig } from '../process/service-config.js';
-import { type Migration, migrationSql, type SqlClient, type SqlValue } from './sql-client.js';
+import {
+  type Migration,
+  migrationSql,
+  type SqlClient,
+  type SqlQueries,
+  type SqlValue,
+} from './sql-client.js';
 import { translatePostgresError } from './translate-postgres-error.js';
 
 export interface PostgresClientOptions {
@@ -97,26 +103,69 @@ export function createPostgresClient(options: PostgresClientOptions): SqlClient 
   pool.on('connect', (client) => client.on('error', () => {}));
   let closed: Promise<void> | undefined;
 
+  const connect = async () => {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      throw translatePostgresError(error);
+    }
+  };
+  /** Gives a connection back, or discards it when `error` may have left it unusable. */
+  const release = (client: pg.PoolClient, error?: unknown) => {
+    // A statement the server rejected leaves the connection usable; a
+    // lost socket, a read timeout or a server shutting down do not.
+    const reusable =
+      error === undefined ||
+      (error instanceof pg.DatabaseError &&
+        !(translatePostgresError(error) instanceof ServerError));
+    client.release(reusable ? undefined : true);
+  };
+  const run = async <Row extends object>(
+    client: pg.PoolClient,
+    sql: string,
+    params: readonly SqlValue[],
+  ) => (await client.query<Row>(toPostgresPlaceholders(sql), [...params])).rows;
+
   return {
     dialect: 'postgres',
     async query<Row extends object>(sql: string, params: readonly SqlValue[] = []) {
-      let client: pg.PoolClient;
+      const client = await connect();
       try {
-        client = await pool.connect();
+        const rows = await run<Row>(client, sql, params);
+        release(client);
+        return rows;
       } catch (error) {
+        release(client, error);
         throw translatePostgresError(error);
       }
+    },
+
+    async transaction<T>(work: (tx: SqlQueries) => Promise<T>): Promise<T> {
+      const client = await connect();
+      const tx: SqlQueries = {
+        dialect: 'postgres',
+        async query<Row extends object>(sql: string, params: readonly SqlValue[] = []) {
+          try {
+            return await run<Row>(client, sql, params);
+          } catch (error) {
+            throw translatePostgresError(error);
+          }
+        },
+      };
       try {
-        const result = await client.query<Row>(toPostgresPlaceholders(sql), [...params]);
-        client.release();
-        return result.rows;
+        await client.query('BEGIN');
+        const result = await work(tx);
+        await client.query('COMMIT');
+        release(client);
+        return result;
       } catch (error) {
-        const translated = translatePostgresError(error);
-        // A statement the server rejected leaves the connection usable; a
-        // lost socket, a read timeout or a server shutting down do not.
-        const reusable = error instanceof pg.DatabaseError && !(translated instanceof ServerError);
-        client.release(reusable ? undefined : true);
-        throw translated;
+        // A connection that rolled back is clean whatever failed; one that
+        // cannot roll back is lost, and discarded.
+        await client.query('ROLLBACK').then(
+          () => release(client),
+          () => client.release(true),
+        );
+        throw translatePostgresError(error);
       }
     },
 

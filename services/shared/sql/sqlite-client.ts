@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { UniqueViolationError } from '../errors/unique-violation-error.js';
 import { inQuerySpan } from '../telemetry/query-span.js';
@@ -12,6 +12,35 @@ import { type Migration, migrationSql, type SqlClient, type SqlValue } from './s
  * ever let go. A closed database holds little; services close theirs once, at exit.
  */
 const closedForGood: unknown[] = [];
+
+/** The transaction open on a database file, if any (see gateOf). */
+interface TransactionGate {
+  open: Promise<unknown> | undefined;
+}
+
+const gatesByFile = new Map<string, TransactionGate>();
+
+/**
+ * While a transaction awaits between its statements, every other query and
+ * transaction on its file in this process waits for it to end. On its own
+ * connection, another caller's statement would run inside the transaction
+ * and be rolled back with it; on another connection to the same file (two
+ * "replicas" in one test process), it would wait for SQLite's lock in a
+ * blocking busy handler, which stops the one thread that could commit. So
+ * the gate is per file, shared by this process's clients of it; other
+ * processes wait in the busy handler, as before, for the microseconds a
+ * transaction lasts.
+ */
+function gateOf(path: string): TransactionGate {
+  if (path === ':memory:') return { open: undefined };
+  const key = resolve(path);
+  let gate = gatesByFile.get(key);
+  if (!gate) {
+    gate = { open: undefined };
+    gatesByFile.set(key, gate);
+  }
+  return gate;
+}
 
 /**
  * SQLite through better-sqlite3, for one machine: WAL so reads never wait for
@@ -44,19 +73,55 @@ export function createSqliteClient(path: string): SqlClient {
 
   const run = <Row>(sql: string, params: readonly SqlValue[]): Row[] => {
     const statement = prepare(sql);
+    // better-sqlite3 binds Buffers, not other Uint8Arrays (a ts-proto encoding).
+    const bound = params.map((p) =>
+      p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p,
+    );
     try {
-      if (statement.reader) return statement.all(...params) as Row[];
-      statement.run(...params);
+      if (statement.reader) return statement.all(...bound) as Row[];
+      statement.run(...bound);
       return [];
     } catch (error) {
       throw translate(error);
     }
   };
 
+  const gate = gateOf(path);
+  const inTransaction = {
+    dialect: 'sqlite' as const,
+    async query<Row extends object>(sql: string, params: readonly SqlValue[] = []) {
+      return inQuerySpan('sqlite', sql, () => run<Row>(sql, params));
+    },
+  };
+
   return {
     dialect: 'sqlite',
     async query<Row extends object>(sql: string, params: readonly SqlValue[] = []) {
+      // Checked again after each wait: another transaction may have begun.
+      while (gate.open) await gate.open.catch(() => {});
       return inQuerySpan('sqlite', sql, () => run<Row>(sql, params));
+    },
+    async transaction<T>(work: (tx: typeof inTransaction) => Promise<T>): Promise<T> {
+      while (gate.open) await gate.open.catch(() => {});
+      const running = (async () => {
+        // IMMEDIATE takes the write lock now: another process writing the
+        // file makes this wait (busy_timeout) here, not fail at the first write.
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await work(inTransaction);
+          db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw error;
+        }
+      })();
+      gate.open = running;
+      try {
+        return await running;
+      } finally {
+        gate.open = undefined;
+      }
     },
     async migrate(migrations: readonly Migration[]) {
       db.exec(

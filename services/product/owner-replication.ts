@@ -1,0 +1,102 @@
+import { type Link, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { spanContextOf } from '../shared/events/trace-context.js';
+import type { Logger } from '../shared/process/logger.js';
+import { errorType, tracer } from '../shared/telemetry/tracer.js';
+import type { OwnerChange, OwnerReadModel } from './owner-read-model.js';
+import type { DeliveredEvent, UserEventSink, UserEventTransport } from './user-event-transport.js';
+
+/** Keeps the owner read model current from UserService's events, in the background. */
+export interface OwnerReplication {
+  /** Starts following; the schema must be migrated. Calling it again does nothing. */
+  start(): void;
+  /** Stops following and resolves once the batch being applied, if any, has committed. */
+  stop(): Promise<void>;
+}
+
+export interface OwnerReplicationDeps {
+  transport: UserEventTransport;
+  readModel: OwnerReadModel;
+  log: Logger;
+}
+
+/** The owner an event describes, if it is one the read model keeps. */
+function changeOf({ position, event }: DeliveredEvent): OwnerChange {
+  const registered = event.userRegistered;
+  return {
+    position,
+    owner: registered && { id: registered.userId, username: registered.username },
+  };
+}
+
+/**
+ * The sink that applies events to the read model, one transaction per batch
+ * and stream, and the loop that runs the transport. Each batch is one span
+ * (OpenTelemetry messaging conventions, `process`), linked to the traces of
+ * the registrations it applies, and one log line.
+ */
+export function createOwnerReplication(deps: OwnerReplicationDeps): OwnerReplication {
+  const { transport, readModel, log } = deps;
+  const sink: UserEventSink = {
+    positionOf: (stream) => readModel.positionOf(stream),
+    async apply(batch) {
+      const byStream = new Map<string, DeliveredEvent[]>();
+      for (const delivered of batch) {
+        byStream.set(delivered.stream, [...(byStream.get(delivered.stream) ?? []), delivered]);
+      }
+      for (const [stream, events] of byStream) {
+        const links: Link[] = events.flatMap(({ event }) => {
+          const context = spanContextOf(event);
+          return context ? [{ context }] : [];
+        });
+        const span = tracer().startSpan('process user events', {
+          kind: SpanKind.CONSUMER,
+          links,
+          attributes: {
+            'messaging.system': transport.name,
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': stream,
+            'messaging.batch.message_count': events.length,
+          },
+        });
+        try {
+          const result = await readModel.apply(stream, events.map(changeOf));
+          const last = events.at(-1)?.event.time;
+          log.info(
+            {
+              stream,
+              applied: result.applied,
+              skipped: result.skipped,
+              position: String(result.position),
+              lag_ms: last ? Date.now() - last.getTime() : undefined,
+            },
+            'user events applied',
+          );
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorType(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      }
+    },
+  };
+
+  let running: { controller: AbortController; done: Promise<void> } | undefined;
+  return {
+    start() {
+      if (running) return;
+      const controller = new AbortController();
+      log.info({ transport: transport.name }, 'owner replication starting');
+      const done = transport.follow(sink, controller.signal).catch((error: unknown) => {
+        // follow() handles its own failures; reaching here is a bug, not an outage.
+        log.error({ err: error }, 'owner replication stopped unexpectedly');
+      });
+      running = { controller, done };
+    },
+    async stop() {
+      if (!running) return;
+      running.controller.abort();
+      await running.done;
+    },
+  };
+}

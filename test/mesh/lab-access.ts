@@ -1,0 +1,175 @@
+// How the mesh checks reach into the lab (scripts/mesh, docs/mesh-lab.md):
+// grpcurl and ghz from the host or from inside a pod (its network and mount
+// namespaces, as the container's user, so its sidecar intercepts the call as
+// it would the app's), kubectl on the lab's API server, a container's log
+// lines and a proxy's Envoy admin counters. The lab's state is in .mesh-lab/.
+import { execFile, execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+export const repo = join(import.meta.dirname, '../..');
+export const lab = join(repo, '.mesh-lab');
+const tools = join(repo, '.tools/bin');
+export const run = promisify(execFile);
+
+const protoArgs = [
+  ...['-import-path', join(repo, 'proto')],
+  ...['-proto', 'shop/user/v1/user_service.proto'],
+  ...['-proto', 'shop/product/v1/product_service.proto'],
+  ...['-proto', 'google/rpc/error_details.proto', '-proto', 'grpc/health/v1/health.proto'],
+];
+
+export interface Result {
+  ok: boolean;
+  out: string;
+  ms: number;
+}
+
+/** One grpcurl call, from the host or (with `inPod(...)` as prefix) from inside a pod. */
+export async function call(
+  address: string,
+  method: string,
+  body: unknown,
+  options: { prefix?: string[]; headers?: Record<string, string>; maxTime?: number } = {},
+): Promise<Result> {
+  const headers = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const args = [
+    ...(options.prefix ?? []),
+    join(tools, 'grpcurl'),
+    '-plaintext',
+    ...['-max-time', String(options.maxTime ?? 5)],
+    ...protoArgs,
+    ...headers,
+    ...['-d', JSON.stringify(body)],
+    address,
+    method,
+  ];
+  const started = performance.now();
+  try {
+    const { stdout, stderr } = await run(args[0] as string, args.slice(1));
+    return { ok: true, out: stdout + stderr, ms: performance.now() - started };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return {
+      ok: false,
+      out: `${e.stdout ?? ''}${e.stderr ?? ''}`,
+      ms: performance.now() - started,
+    };
+  }
+}
+
+/** The lab's folders of the pods whose `<namespace>_<name>` starts with the prefix. */
+export function podDirs(prefix: string): string[] {
+  return readdirSync(join(lab, 'pods')).filter((d) => d.startsWith(prefix));
+}
+
+function podNumber(dir: string): string {
+  return dir.split('_').pop() as string;
+}
+
+/** The host pid of a pod's container (its process as the agent started it). */
+export function containerPid(dir: string, container: string): number {
+  return Number(
+    readFileSync(join(lab, 'pids', `pod-${podNumber(dir)}-${container}.pid`), 'utf8').trim(),
+  );
+}
+
+/**
+ * A command prefix that runs inside a pod's network and mount namespaces,
+ * as uid 1000 (an app container's user; the sidecar intercepts its traffic)
+ * or, with `asRoot`, as root (for the proxy's admin port and tools).
+ */
+export function inPod(podPrefix: string, options: { asRoot?: boolean } = {}): string[] {
+  const dir = podDirs(podPrefix).at(-1);
+  if (!dir) throw new Error(`no pod ${podPrefix}`);
+  const holder = readFileSync(join(lab, 'pids', `pod-${podNumber(dir)}-sandbox.pid`), 'utf8');
+  const enter = ['nsenter', '-t', holder.trim(), '-m', '-n', '--'];
+  if (options.asRoot) return enter;
+  return [...enter, 'setpriv', '--reuid=1000', '--regid=1000', '--clear-groups', '--'];
+}
+
+export function kubectl(...args: string[]): string {
+  return execFileSync('kubectl', [`--kubeconfig=${join(lab, 'kubeconfig')}`, ...args], {
+    encoding: 'utf8',
+  });
+}
+
+export function podIps(namespace: string, labelSelector: string): string[] {
+  return kubectl(
+    ...['-n', namespace, 'get', 'pods', '-l', labelSelector],
+    ...['-o', 'jsonpath={range .items[*]}{.status.podIP}{"\\n"}{end}'],
+  )
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** The JSON lines a container wrote so far (the agent keeps each container's output in a file). */
+export function logLines(podPrefix: string, container: string): Record<string, unknown>[] {
+  return podDirs(podPrefix).flatMap((dir) => {
+    let text = '';
+    try {
+      text = readFileSync(join(lab, 'pods', dir, `${container}.log`), 'utf8');
+    } catch {
+      return [];
+    }
+    return text.split('\n').flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  });
+}
+
+/** A proxy's upstream request counters per cluster and endpoint, from Envoy's admin `/clusters`. */
+export async function upstreamRequests(
+  podPrefix: string,
+): Promise<{ cluster: string; host: string; total: number }[]> {
+  const prefix = inPod(podPrefix, { asRoot: true });
+  const { stdout } = await run(prefix[0] as string, [
+    ...prefix.slice(1),
+    'curl',
+    '-s',
+    '127.0.0.1:15000/clusters',
+  ]);
+  return stdout.split('\n').flatMap((line) => {
+    const [cluster, host, stat, value] = line.split('::');
+    return stat === 'rq_total' && cluster && host ? [{ cluster, host, total: Number(value) }] : [];
+  });
+}
+
+export interface GhzReport {
+  count: number;
+  statusCodeDistribution: Record<string, number>;
+  errorDistribution?: Record<string, number>;
+}
+
+/** ghz against `address`, from inside a pod when a prefix is given; resolves with its JSON report. */
+export async function ghz(
+  address: string,
+  method: string,
+  options: { prefix?: string[]; data: unknown; args: string[] },
+): Promise<GhzReport> {
+  const proto = method.startsWith('shop.user')
+    ? 'shop/user/v1/user_service.proto'
+    : 'shop/product/v1/product_service.proto';
+  const args = [
+    ...(options.prefix ?? []),
+    join(tools, 'ghz'),
+    ...['--insecure', '--import-paths', join(repo, 'proto'), '--proto', proto],
+    ...['--call', method, '-d', JSON.stringify(options.data), '--format', 'json'],
+    ...options.args,
+    address,
+  ];
+  const { stdout } = await run(args[0] as string, args.slice(1), { maxBuffer: 64 << 20 }).catch(
+    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '{}' }),
+  );
+  return JSON.parse(stdout) as GhzReport;
+}
+
+export const failedCalls = (r: GhzReport) => r.count - (r.statusCodeDistribution.OK ?? 0);
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
