@@ -6,9 +6,9 @@ import { defineConfig } from 'vitest/config';
  * setup (test/global-setup.ts) builds only what the selected projects need.
  * `npm test` runs them all.
  */
-const project = (name: string, include: string[]) => ({
+const project = (name: string, include: string[], extra: object = {}) => ({
   extends: true as const,
-  test: { name, include, globalSetup: ['test/global-setup.ts'] },
+  test: { name, include, globalSetup: ['test/global-setup.ts'], ...extra },
 });
 
 export default defineConfig({
@@ -29,7 +29,11 @@ export default defineConfig({
       project('k8s', ['test/k8s/**/*.test.ts']),
       // The image's install on the image's Node: once per CI run, not per Node version.
       project('install', ['test/production-install.test.ts']),
-      project('mesh', ['test/mesh/**/*.test.ts']),
+      // One mesh lab for all its files, one file at a time (test/mesh/lab-setup.ts).
+      project('mesh', ['test/mesh/**/*.test.ts'], {
+        globalSetup: ['test/global-setup.ts', 'test/mesh/lab-setup.ts'],
+        fileParallelism: false,
+      }),
     ],
     testTimeout: 30_000,
     hookTimeout: 120_000,

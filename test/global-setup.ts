@@ -18,7 +18,7 @@ type Need = 'dist' | 'postgres' | `tool:${string}`;
  */
 const needs: Record<string, Need[]> = {
   unit: [],
-  e2e: ['dist', 'tool:grpcurl'],
+  e2e: ['dist', 'tool:grpcurl', 'tool:ghz'],
   tracing: ['dist', 'postgres', 'tool:grpcurl', 'tool:jaeger'],
   storage: ['dist', 'postgres'],
   k8s: ['tool:kubeconform', 'tool:istioctl'],
@@ -27,6 +27,8 @@ const needs: Record<string, Need[]> = {
     'dist',
     'postgres',
     'tool:grpcurl',
+    'tool:ghz',
+    'tool:jaeger',
     'tool:etcd',
     'tool:kubernetes',
     'tool:istiod',

@@ -69,7 +69,15 @@ export function connect(): Kube {
           headers: {
             authorization: `Bearer ${token}`,
             accept: 'application/json',
-            ...(payload ? { 'content-type': contentType ?? 'application/json' } : {}),
+            // A body with its length, never chunked: a DELETE with a chunked
+            // body (the node agent's final pod delete) was answered `400 Bad
+            // Request` and left the pod behind.
+            ...(payload
+              ? {
+                  'content-type': contentType ?? 'application/json',
+                  'content-length': Buffer.byteLength(payload),
+                }
+              : {}),
           },
         },
         (res) => {

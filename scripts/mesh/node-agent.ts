@@ -476,6 +476,26 @@ class PodRunner {
   }
 }
 
+/**
+ * The kubelet's last word on a pod whose containers are gone: delete it for
+ * good (grace 0, only this very pod). A pod already gone is fine.
+ */
+async function forceDelete(kube: Kube, p: KubeObject, log: (msg: string) => void) {
+  const { namespace, name, uid } = p.metadata;
+  await kube
+    .call('DELETE', `/api/v1/namespaces/${namespace}/pods/${name}`, {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      gracePeriodSeconds: 0,
+      preconditions: { uid },
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof KubeError && (err.status === 404 || err.status === 409))) {
+        log(`${namespace}/${name}: delete failed: ${(err as Error).message}`);
+      }
+    });
+}
+
 export async function runNodeAgent(kube: Kube, log: (msg: string) => void, signal: AbortSignal) {
   mkdirSync(join(stateDir, 'pods'), { recursive: true });
   const runners = new Map<string, PodRunner>();
@@ -582,6 +602,12 @@ export async function runNodeAgent(kube: Kube, log: (msg: string) => void, signa
         const uid = p.metadata.uid ?? '';
         seen.add(uid);
         let r = runners.get(uid);
+        if (!r && p.metadata.deletionTimestamp) {
+          // Being deleted and not (or no longer) running here: finish the
+          // deletion, as a kubelet does; never start it again.
+          await forceDelete(kube, p, log);
+          continue;
+        }
         if (!r) {
           if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
           r = new PodRunner(kube, p, log);
@@ -595,18 +621,7 @@ export async function runNodeAgent(kube: Kube, log: (msg: string) => void, signa
           const runner = r;
           log(`${r.key}: stopping (grace ${p.metadata.deletionGracePeriodSeconds ?? '?'} s)`);
           void runner.stop().then(async () => {
-            await kube
-              .call(
-                'DELETE',
-                `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`,
-                {
-                  apiVersion: 'v1',
-                  kind: 'DeleteOptions',
-                  gracePeriodSeconds: 0,
-                  preconditions: { uid },
-                },
-              )
-              .catch(() => {});
+            await forceDelete(kube, p, log);
             runners.delete(uid);
             log(`${runner.key}: stopped`);
           });

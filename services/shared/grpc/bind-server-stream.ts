@@ -1,4 +1,3 @@
-import { BinaryReader } from '@bufbuild/protobuf/wire';
 import {
   Metadata,
   type ServerWritableStream,
@@ -6,11 +5,13 @@ import {
   status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ServerError, unavailable } from '../errors/server-error.js';
+import { unavailable } from '../errors/server-error.js';
 import { toGrpcStatus } from '../errors/to-grpc-status.js';
 import type { Logger } from '../process/logger.js';
 import { createServerRpcMetrics } from '../telemetry/rpc-metrics.js';
 import type { BoundService } from './bind-service.js';
+import { malformedRequestError, tolerantDeserializer } from './malformed-request.js';
+import { meshCaller } from './mesh-caller.js';
 
 /** What a stream handler knows about its call, besides the request. */
 export interface StreamContext {
@@ -65,9 +66,6 @@ export interface BindStreamOptions {
   isReady(): boolean;
 }
 
-class MalformedRequest {}
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 const shuttingDown = () =>
   unavailable('the server is shutting down; call again', 'SHUTTING_DOWN', { retryDelayMs: 1000 });
 
@@ -93,18 +91,12 @@ export function bindServerStreams<Definition extends object>(
     const handler = implementation[name] as ServerStreamHandler<unknown, unknown>;
     tolerant[name] = {
       ...(method as unknown as ServiceDefinition[string]),
-      requestDeserialize(bytes: Buffer) {
-        try {
-          const reader = new BinaryReader(bytes, (b) => strictUtf8.decode(b));
-          return method.requestDeserialize(reader as unknown as Buffer);
-        } catch {
-          return new MalformedRequest();
-        }
-      },
+      requestDeserialize: tolerantDeserializer(method.requestDeserialize),
     };
     handlers[name] = (call: ServerWritableStream<unknown, unknown>) => {
       const started = performance.now();
-      const log = options.log.child({ method: method.path });
+      // Who called, as for unary calls (mesh-caller.ts).
+      const log = options.log.child({ method: method.path, ...meshCaller(call.metadata) });
       const controller = new AbortController();
       let cancelled = call.cancelled;
       if (!cancelled) {
@@ -157,15 +149,8 @@ export function bindServerStreams<Definition extends object>(
           }),
         );
       }
-      if (call.request instanceof MalformedRequest) {
-        return finish(
-          new ServerError(
-            status.INVALID_ARGUMENT,
-            'the request is not a valid protobuf message for this method (strings must be valid UTF-8)',
-            { reason: 'MALFORMED_REQUEST' },
-          ),
-        );
-      }
+      const malformed = malformedRequestError(call.request);
+      if (malformed) return finish(malformed);
       const context: StreamContext = {
         method: method.path,
         signal: controller.signal,

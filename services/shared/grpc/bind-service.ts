@@ -1,4 +1,3 @@
-import { BinaryReader } from '@bufbuild/protobuf/wire';
 import {
   type ServerUnaryCall,
   type ServiceDefinition,
@@ -6,11 +5,18 @@ import {
   status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { callerGone, deadlineExceeded, ServerError } from '../errors/server-error.js';
+import { callerGone, deadlineExceeded } from '../errors/server-error.js';
 import { toGrpcStatus } from '../errors/to-grpc-status.js';
 import type { Logger } from '../process/logger.js';
 import { createServerRpcMetrics } from '../telemetry/rpc-metrics.js';
+import {
+  inServerSpan,
+  type ServerSpan,
+  serverSpanStarter,
+  tracedByWrapper,
+} from '../telemetry/server-span.js';
 import type { CallContext } from './call-context.js';
+import { malformedRequestError, tolerantDeserializer } from './malformed-request.js';
 import { meshCaller } from './mesh-caller.js';
 import { DEFAULT_MAX_CALL_MS } from './server-limits.js';
 
@@ -62,51 +68,26 @@ export interface BindOptions {
   maxCallMs?: number;
 }
 
-/** Stands in for a request whose bytes are not a valid protobuf message. */
-class MalformedRequest {}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** Decodes a string field's bytes, throwing on invalid UTF-8 instead of writing U+FFFD. */
-const decodeUtf8Strictly = (bytes: Uint8Array) => strictUtf8.decode(bytes);
-
 /**
- * grpc-js answers a request that fails to deserialize with INTERNAL, which
- * blames the server for the caller's bytes, and before any handler runs. The
- * bound definition lets such a request through as a marker instead, which the
- * handler wrapper answers with INVALID_ARGUMENT like any other bad input,
- * access line and metrics included.
- *
- * A string field must hold valid UTF-8 (proto3; Go and C++ parsers reject
- * it too), where the default decoder would quietly store U+FFFD. ts-proto's
- * `decode` reads from a BinaryReader as readily as from bytes, so it gets
- * one whose UTF-8 decoding is strict, and nested messages share it.
+ * The definition as bound: each request decoded strictly, an undecodable one
+ * let through as a marker (malformed-request.ts), and the method marked as
+ * traced here, by the wrapper, not by the gRPC instrumentation.
  */
 function acceptMalformedRequests(definition: ServiceDefinition): ServiceDefinition {
   const tolerant: Record<string, ServiceDefinition[string]> = {};
   for (const [name, method] of Object.entries(definition)) {
+    const requestDeserialize = tolerantDeserializer(method.requestDeserialize);
     tolerant[name] = {
       ...method,
-      requestDeserialize(bytes: Buffer) {
-        try {
-          const reader = new BinaryReader(bytes, decodeUtf8Strictly);
-          return method.requestDeserialize(reader as unknown as Buffer);
-        } catch {
-          return new MalformedRequest();
-        }
-      },
+      requestDeserialize: Object.assign(requestDeserialize, { [tracedByWrapper]: true }),
     };
   }
   return tolerant;
 }
 
 function assertWellFormed(request: unknown): void {
-  if (request instanceof MalformedRequest) {
-    throw new ServerError(
-      status.INVALID_ARGUMENT,
-      'the request is not a valid protobuf message for this method (strings must be valid UTF-8)',
-      { reason: 'MALFORMED_REQUEST' },
-    );
-  }
+  const error = malformedRequestError(request);
+  if (error) throw error;
 }
 
 /** What `server.addService` takes: the definition as bound and its handlers. */
@@ -164,8 +145,9 @@ function compose<Req, Res>(
  * the cross-cutting concerns: call context (a deadline clamped to the cap on
  * call duration and enforced, cancellation, logger),
  * undecodable requests (INVALID_ARGUMENT, not grpc-js's INTERNAL), middleware, the error mapper, one access log line and one
- * `rpc.server.call.duration` measurement per call. (The server span around
- * it all comes from the gRPC instrumentation of the telemetry preload.)
+ * `rpc.server.call.duration` measurement per call, all inside the call's
+ * server span (server-span.ts: made here once per call, in place of the gRPC
+ * instrumentation's, which cost more per call; see docs/performance.md).
  */
 export function bindService<Definition extends object>(
   definition: Definition,
@@ -181,9 +163,11 @@ export function bindService<Definition extends object>(
       options.middleware ?? [],
       implementation[name] as UnaryHandler<unknown, unknown>,
     );
-    handlers[name] = (
+    const startSpan = serverSpanStarter(method);
+    const serve = (
       call: ServerUnaryCall<unknown, unknown>,
       callback: sendUnaryData<unknown>,
+      span: ServerSpan,
     ) => {
       const started = performance.now();
       const receivedAt = Date.now();
@@ -217,6 +201,7 @@ export function bindService<Definition extends object>(
         const ms = performance.now() - started;
         rpcMetrics.record(method, code, ms / 1000);
         log.info({ code: status[code], duration_ms: Math.round(ms * 10) / 10 }, 'rpc');
+        span.end(code);
       };
       // The deadline ends the call whatever the handler is waiting on.
       const expiry = setTimeout(
@@ -239,6 +224,13 @@ export function bindService<Definition extends object>(
           (response) => answer(undefined, response),
           (error: unknown) => answer(error),
         );
+    };
+    handlers[name] = (
+      call: ServerUnaryCall<unknown, unknown>,
+      callback: sendUnaryData<unknown>,
+    ) => {
+      const span = startSpan(call.metadata);
+      inServerSpan(span, () => serve(call, callback, span));
     };
   }
   return {

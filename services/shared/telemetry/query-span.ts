@@ -1,6 +1,33 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { summarizeSql } from './sql-summary.js';
+import { type SqlSummary, summarizeSql } from './sql-summary.js';
 import { errorType, tracer } from './tracer.js';
+
+/**
+ * Each statement's span name and attributes, worked out once: the stores
+ * run a fixed set of statements, so this stays small, and a traced query
+ * costs no regular expressions.
+ */
+const summaries = new Map<string, { summary: string; attributes: Record<string, string> }>();
+
+function summaryOf(system: string, sql: string) {
+  const key = `${system}\n${sql}`;
+  let known = summaries.get(key);
+  if (!known) {
+    const { summary, operation, table }: SqlSummary = summarizeSql(sql);
+    known = {
+      summary,
+      attributes: {
+        'db.system.name': system,
+        'db.query.summary': summary,
+        'db.operation.name': operation,
+        ...(table ? { 'db.collection.name': table } : {}),
+      },
+    };
+    // A store that builds statements with values inlined would grow this without bound.
+    if (summaries.size < 1000) summaries.set(key, known);
+  }
+  return known;
+}
 
 /**
  * Runs one synchronous query inside a client span named by its summary
@@ -10,16 +37,8 @@ import { errorType, tracer } from './tracer.js';
  */
 export function inQuerySpan<T>(system: string, sql: string, run: () => T): T {
   if (!trace.getActiveSpan()?.isRecording()) return run();
-  const { summary, operation, table } = summarizeSql(sql);
-  const span = tracer().startSpan(summary, {
-    kind: SpanKind.CLIENT,
-    attributes: {
-      'db.system.name': system,
-      'db.query.summary': summary,
-      'db.operation.name': operation,
-      ...(table ? { 'db.collection.name': table } : {}),
-    },
-  });
+  const { summary, attributes } = summaryOf(system, sql);
+  const span = tracer().startSpan(summary, { kind: SpanKind.CLIENT, attributes });
   try {
     return run();
   } catch (error) {

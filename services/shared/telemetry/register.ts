@@ -7,25 +7,34 @@
 // Under ESM the whole static import graph of main.js is loaded before any of
 // its code runs, so a telemetry module imported first by main.js would start
 // the SDK after @grpc/grpc-js is already loaded and unpatched. A preload runs
-// before the graph is loaded; it registers the import-in-the-middle loader
-// hook, through which instrumentations patch ESM imports, and then starts the
-// SDK. Any failure here is logged and the process runs without telemetry.
+// before the graph is loaded: it starts the SDK, whose instrumentations hook
+// require(), and then require()s the modules they patch itself. The modules
+// we instrument (@grpc/grpc-js, pg, pg-pool) are CommonJS, and an ESM import
+// of a CommonJS module that require() has already loaded gets that same,
+// patched, module. So no ESM loader hook (import-in-the-middle) is needed:
+// one would run every import of the process through a loader thread, which
+// cost about 200 ms of CPU before SERVING (see docs/performance.md). Any
+// failure here is logged and the process runs without telemetry.
 import { readFileSync } from 'node:fs';
-import { register } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../process/logger.js';
 import { setProcessTelemetry } from './process-telemetry.js';
 import { readTelemetryConfig, type TelemetryDefaults } from './telemetry-config.js';
 
-// Nothing imported above may load @grpc/grpc-js (error-mapper.js does): an
-// import before the hook is registered would be the unpatched copy for good.
+// Nothing imported above may load @grpc/grpc-js (error-mapper.js does): a
+// load before the instrumentations hook require() would be unpatched for good.
 
 /**
- * Modules the loader hook wraps: only those the instrumentations patch, so
- * every other module loads untouched.
+ * The modules the instrumentations patch, loaded here once they are hooked.
+ * pg only when DATABASE_URL is set, which is when a service uses PostgreSQL
+ * (see service-config.ts): loading it costs about 70 ms, which SQLite
+ * deployments never pay.
  */
-const instrumentedModules = ['@grpc/grpc-js', 'pg', 'pg-pool'];
+function instrumentedModules(postgres: boolean): string[] {
+  return ['@grpc/grpc-js', ...(postgres ? ['pg', 'pg-pool'] : [])];
+}
 
 /** The version in the nearest package.json above this file, the default service.version. */
 function packageVersion(): string | undefined {
@@ -62,12 +71,12 @@ export async function registerTelemetry(
       log.info('telemetry off (OTEL_SDK_DISABLED)');
       return;
     }
-    register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
-      data: { include: instrumentedModules },
-    });
-    // Imported only now, after the hook, so nothing of the SDK's graph loads unhooked.
+    // Imported only now: a service with telemetry off never loads the SDK.
     const { startTelemetry } = await import('./start-telemetry.js');
-    setProcessTelemetry(await startTelemetry(config, log));
+    const postgres = Boolean(process.env.DATABASE_URL);
+    setProcessTelemetry(await startTelemetry(config, log, { postgres }));
+    const require = createRequire(import.meta.url);
+    for (const name of instrumentedModules(postgres)) require(name);
     log.info(
       {
         traces: config.traces

@@ -1,5 +1,5 @@
 import { InterceptingCall, type Interceptor, status } from '@grpc/grpc-js';
-import { type Histogram, metrics } from '@opentelemetry/api';
+import { type Attributes, type Histogram, metrics } from '@opentelemetry/api';
 
 /** Meter name for everything this project records itself. */
 export const meterName = 'grpc-mesh-shop';
@@ -25,6 +25,23 @@ export interface RpcMetrics {
 
 function rpcHistogram(name: string, description: string): RpcMetrics {
   let histogram: Histogram | undefined;
+  // One attribute set per method and code, made on first use: a call records
+  // without building one. Our methods and codes are a small set; paths
+  // callers make up (answered UNIMPLEMENTED) are not kept past the cap.
+  const attributeSets = new Map<string, Attributes>();
+  const attributesOf = (method: string, code: status) => {
+    const key = `${code}${method}`;
+    let attributes = attributeSets.get(key);
+    if (!attributes) {
+      attributes = {
+        'rpc.system.name': 'grpc',
+        'rpc.method': method.startsWith('/') ? method.slice(1) : method,
+        'rpc.status_code': status[code] ?? String(code),
+      };
+      if (attributeSets.size < 1000) attributeSets.set(key, attributes);
+    }
+    return attributes;
+  };
   return {
     record(method, code, seconds) {
       // Created on first use, after the preload (if any) has set the provider.
@@ -33,11 +50,7 @@ function rpcHistogram(name: string, description: string): RpcMetrics {
         unit: 's',
         advice: { explicitBucketBoundaries: durationBuckets },
       });
-      histogram.record(seconds, {
-        'rpc.system.name': 'grpc',
-        'rpc.method': method.startsWith('/') ? method.slice(1) : method,
-        'rpc.status_code': status[code] ?? String(code),
-      });
+      histogram.record(seconds, attributesOf(method, code));
     },
   };
 }

@@ -1,8 +1,15 @@
 import { type Attributes, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 
+/**
+ * Asked for once: the API hands out a proxy that finds the SDK's tracer on
+ * first use after the preload registers a provider and keeps it, so a call
+ * does not look the tracer up by name each time.
+ */
+const shared = trace.getTracer('grpc-mesh-shop');
+
 /** Tracer for the spans this project makes itself; a no-op without the telemetry preload. */
 export function tracer(): Tracer {
-  return trace.getTracer('grpc-mesh-shop');
+  return shared;
 }
 
 /**
