@@ -89,7 +89,14 @@ class PodRunner {
     for (;;) {
       if (this.stopping) return;
       try {
-        this.sandbox = await createSandbox(this.kube, this.pod, nextIndex(), services);
+        const sandbox = await createSandbox(this.kube, this.pod, nextIndex(), services);
+        // stop() may have run while the sandbox was being made: it found no
+        // sandbox to delete, so this one is ours to remove.
+        if (this.stopping) {
+          await deleteSandbox(sandbox);
+          return;
+        }
+        this.sandbox = sandbox;
         break;
       } catch (err) {
         this.log(`${this.key}: sandbox not ready: ${(err as Error).message}`);

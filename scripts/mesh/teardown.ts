@@ -29,12 +29,14 @@ export async function teardown(log: (msg: string) => void = () => {}) {
   // What the daemon did not stop (or a killed run left).
   const pods = recordedPids().filter((r) => r.name.startsWith('pod-'));
   const rest = recordedPids().filter((r) => !r.name.startsWith('pod-'));
-  for (const r of [...pods, ...rest]) {
-    if (alive(r.pid)) {
-      log(`stopping ${r.name} (pid ${r.pid})`);
-      await stopGroup(r.pid, 3000);
-    }
-  }
+  // Pods all at once (a killed run can leave many), then the control plane.
+  const stop = (r: { name: string; pid: number }) => {
+    if (!alive(r.pid)) return;
+    log(`stopping ${r.name} (pid ${r.pid})`);
+    return stopGroup(r.pid, 3000);
+  };
+  await Promise.all(pods.map(stop));
+  for (const r of rest) await stop(r);
   deleteAllNetworks();
   removeHostMountpoints();
   // Pod network namespaces carry their own iptables tables, which go with
