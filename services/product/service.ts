@@ -8,9 +8,10 @@ import { createOnce } from '../shared/api/create-once.js';
 import { newId } from '../shared/api/ids.js';
 import { nextPage, readPage } from '../shared/api/page-token.js';
 import { assertValid, checkUuid } from '../shared/api/validation.js';
-import { failedPrecondition, notFound } from '../shared/errors/server-error.js';
+import { failedPrecondition, notFound, permissionDenied } from '../shared/errors/server-error.js';
 import type { ServiceImplementation } from '../shared/grpc/bind-service.js';
 import { annotateActiveSpan } from '../shared/telemetry/tracer.js';
+import { gatewaySubject } from './gateway-subject.js';
 import type { OwnerDirectory } from './owner-directory.js';
 import type { Product, ProductStore } from './store.js';
 import { type NewProduct, parseCreateProduct } from './validation.js';
@@ -64,6 +65,19 @@ export function createProductService(
   return {
     async createProduct(request, context) {
       const input = parseCreateProduct(request);
+      // Behind the gateway a product is created by its owner: the token's
+      // subject must be the owner_id. The service checks it, not the
+      // gateway: the owner_id is in the request body, which the gateway does
+      // not parse. Without the header (not through the gateway) nothing
+      // changes; a replay is checked as well, so no one learns of another
+      // owner's request ids.
+      const subject = gatewaySubject(context.metadata);
+      if (subject !== undefined && subject !== input.ownerId) {
+        throw permissionDenied(
+          'owner_id must be your own user id (the subject of your token)',
+          'OWNER_NOT_CALLER',
+        );
+      }
       let owner: Owner | undefined;
       const { entity, replayed } = await createOnce({
         requestId: input.requestId,

@@ -99,7 +99,10 @@ export function authorizationTargetProblems(
     const namespace = policy.metadata.namespace ?? 'default';
     if (
       Object.keys(selector).length > 0 &&
-      !podTemplates(objects, namespace).some((pod) => selects(selector, pod.labels))
+      // The ingress gateway's pods come from the Istio install (cluster).
+      !podTemplates([...objects, ...cluster], namespace).some((pod) =>
+        selects(selector, pod.labels),
+      )
     ) {
       problems.push(`AuthorizationPolicy ${policy.metadata.name} selects no Deployment's pods`);
     }

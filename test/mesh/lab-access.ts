@@ -7,6 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { mintLabToken } from '../../scripts/lib/lab-token.js';
 
 export const repo = join(import.meta.dirname, '../..');
 export const lab = join(repo, '.mesh-lab');
@@ -31,13 +32,20 @@ export async function call(
   address: string,
   method: string,
   body: unknown,
-  options: { prefix?: string[]; headers?: Record<string, string>; maxTime?: number } = {},
+  options: {
+    prefix?: string[];
+    headers?: Record<string, string>;
+    maxTime?: number;
+    /** grpcurl -v: the output also holds the response headers and trailers. */
+    verbose?: boolean;
+  } = {},
 ): Promise<Result> {
   const headers = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   const args = [
     ...(options.prefix ?? []),
     join(tools, 'grpcurl'),
     '-plaintext',
+    ...(options.verbose ? ['-v'] : []),
     ...['-max-time', String(options.maxTime ?? 5)],
     ...protoArgs,
     ...headers,
@@ -173,3 +181,18 @@ export async function ghz(
 export const failedCalls = (r: GhzReport) => r.count - (r.statusCodeDistribution.OK ?? 0);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Headers that authenticate a call through the lab's gateway as `subject`
+ * (a user id): a lab token (scripts/lib/lab-token.ts, docs/gateway.md).
+ */
+export function asUser(subject: string): Record<string, string> {
+  return { authorization: `Bearer ${mintLabToken({ subject })}` };
+}
+
+/** The ingress gateway's access lines so far (mesh/gateway-access-log.yaml). */
+export function gatewayAccessLines(): Record<string, unknown>[] {
+  return logLines('istio-system_istio-ingressgateway', 'istio-proxy').filter(
+    (l) => 'path' in l && 'grpc_status' in l,
+  );
+}

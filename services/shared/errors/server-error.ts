@@ -85,6 +85,11 @@ export function alreadyExists(message: string, reason: string, field: string): S
   return new ServerError(status.ALREADY_EXISTS, message, { reason, metadata: { field } });
 }
 
+/** PERMISSION_DENIED: the caller is known but may not do this. */
+export function permissionDenied(message: string, reason: string): ServerError {
+  return new ServerError(status.PERMISSION_DENIED, message, { reason });
+}
+
 export function failedPrecondition(
   message: string,
   reason: string,

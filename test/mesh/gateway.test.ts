@@ -1,0 +1,294 @@
+// The ingress gateway as the API gateway (docs/gateway.md), through the lab's
+// real Envoy gateway: JWT authentication and the public methods
+// (mesh/gateway-authentication.yaml), ProductService's owner check, the
+// local rate limits and the JSON access log (mesh/gateway-filters.yaml,
+// mesh/gateway-access-log.yaml). The lab is up for the whole mesh project
+// (test/mesh/lab-setup.ts); tokens are minted with the lab's test key.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { mintLabToken } from '../../scripts/lib/lab-token.js';
+import { get, list, named, renderOverlay, text } from '../k8s/manifests.js';
+import {
+  asUser,
+  call,
+  gatewayAccessLines,
+  ghz,
+  lab,
+  podDirs,
+  type Result,
+  sleep,
+} from './lab-access.js';
+
+const gateway = inject('meshGateway');
+const gatewayPod = 'istio-system_istio-ingressgateway';
+const createProduct = 'shop.product.v1.ProductService/CreateProduct';
+const stamp = Date.now() % 1_000_000;
+/** Every username and e-mail this file sends: none may reach the gateway's log. */
+const personal: string[] = [];
+
+function newUserBody(name: string) {
+  const username = `gw${stamp}_${name}`;
+  const email = `${username}@example.com`;
+  personal.push(username, email);
+  return { username, email };
+}
+
+const productBody = (ownerId: string) => ({
+  name: 'Gateway lamp',
+  owner_id: ownerId,
+  price: { currency_code: 'EUR', units: 9 },
+});
+
+/** A W3C traceparent with a fresh trace id: how a test finds its call's access line. */
+function traced(): { traceId: string; headers: Record<string, string> } {
+  const traceId = randomBytes(16).toString('hex');
+  return {
+    traceId,
+    headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+  };
+}
+
+const code = (r: Result) => /Code: (\w+)/.exec(r.out)?.[1] ?? (r.ok ? 'OK' : 'none');
+
+/** The CreateUser bucket the lab's gateway is configured with (k8s/overlays/lab). */
+function createUserBucket() {
+  const filter = named(renderOverlay('lab').objects, 'EnvoyFilter', 'shop-gateway');
+  const limit = list(filter, 'spec', 'configPatches')
+    .map((p) => get(p, 'patch', 'value'))
+    .find((v) => text(v, 'name') === 'envoy.filters.http.local_ratelimit');
+  const descriptor = list(limit, 'typed_config', 'descriptors').find(
+    (d) => text(d, 'entries', 0, 'value') === '/shop.user.v1.UserService/CreateUser',
+  );
+  const bucket = get(descriptor, 'token_bucket');
+  return {
+    maxTokens: Number(get(bucket, 'max_tokens')),
+    perSecond:
+      Number(get(bucket, 'tokens_per_fill')) /
+      Number.parseFloat(String(get(bucket, 'fill_interval'))),
+  };
+}
+
+describe('the API gateway', () => {
+  let ownerId = '';
+  let productId = '';
+
+  beforeAll(async () => {
+    const created = await call(
+      gateway,
+      'shop.user.v1.UserService/CreateUser',
+      newUserBody('owner'),
+    );
+    expect(created.ok, created.out).toBe(true);
+    ownerId = (JSON.parse(created.out) as { user: { id: string } }).user.id;
+  });
+
+  it('creates a product with a token for its owner, and serves the reads without one', async () => {
+    const created = await call(gateway, createProduct, productBody(ownerId), {
+      headers: asUser(ownerId),
+    });
+    expect(created.ok, created.out).toBe(true);
+    productId = (JSON.parse(created.out) as { product: { id: string } }).product.id;
+    const got = await call(gateway, 'shop.product.v1.ProductService/GetProduct', { id: productId });
+    expect(got.ok, got.out).toBe(true);
+    expect(got.out).toContain(ownerId);
+    const listed = await call(gateway, 'shop.product.v1.ProductService/ListProducts', {
+      owner_id: ownerId,
+    });
+    expect(listed.ok, listed.out).toBe(true);
+    expect(listed.out).toContain(productId);
+  });
+
+  it('answers CreateProduct without a token UNAUTHENTICATED, saying a token is missing', async () => {
+    const r = await call(gateway, createProduct, productBody(ownerId));
+    expect(code(r), r.out).toBe('Unauthenticated');
+    expect(r.out).toContain('CreateProduct needs a token');
+  });
+
+  it('answers a token that is expired, signed by another key, or garbled UNAUTHENTICATED', async () => {
+    const expired = await call(gateway, createProduct, productBody(ownerId), {
+      // Past jwt_authn's 60 s clock skew.
+      headers: { authorization: `Bearer ${mintLabToken({ subject: ownerId, ttlSeconds: -600 })}` },
+    });
+    expect(code(expired), expired.out).toBe('Unauthenticated');
+    expect(expired.out).toContain('Jwt is expired');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forgedKey = await call(gateway, createProduct, productBody(ownerId), {
+      headers: { authorization: `Bearer ${mintLabToken({ subject: ownerId, key: privateKey })}` },
+    });
+    expect(code(forgedKey), forgedKey.out).toBe('Unauthenticated');
+    expect(forgedKey.out).toContain('Jwt verification fails');
+    const otherIssuer = await call(gateway, createProduct, productBody(ownerId), {
+      headers: {
+        authorization: `Bearer ${mintLabToken({ subject: ownerId, issuer: 'https://evil.invalid' })}`,
+      },
+    });
+    expect(code(otherIssuer), otherIssuer.out).toBe('Unauthenticated');
+    const garbled = await call(gateway, createProduct, productBody(ownerId), {
+      headers: { authorization: 'Bearer not.a.jwt' },
+    });
+    expect(code(garbled), garbled.out).toBe('Unauthenticated');
+  });
+
+  it("answers a token for another owner PERMISSION_DENIED, with ProductService's reason", async () => {
+    const other = '0190a000-0000-7000-8000-000000000000';
+    const r = await call(gateway, createProduct, productBody(ownerId), { headers: asUser(other) });
+    expect(code(r), r.out).toBe('PermissionDenied');
+    expect(r.out).toContain('OWNER_NOT_CALLER');
+  });
+
+  it('ignores a subject header the client sends, with or without a token', async () => {
+    const forged = { 'x-shop-subject': ownerId };
+    const noToken = await call(gateway, createProduct, productBody(ownerId), { headers: forged });
+    expect(code(noToken), noToken.out).toBe('Unauthenticated');
+    const other = '0190a000-0000-7000-8000-000000000001';
+    const withToken = await call(gateway, createProduct, productBody(ownerId), {
+      headers: { ...asUser(other), ...forged },
+    });
+    expect(code(withToken), withToken.out).toBe('PermissionDenied');
+    // On a public call the header goes nowhere either: the gateway removed
+    // it before anything read it, its own access line included.
+    const { traceId, headers } = traced();
+    const listed = await call(
+      gateway,
+      'shop.product.v1.ProductService/ListProducts',
+      {},
+      {
+        headers: { ...headers, ...forged },
+      },
+    );
+    expect(listed.ok, listed.out).toBe(true);
+    await sleep(1500); // Envoy flushes its access log every second
+    const lines = gatewayAccessLines().filter((l) => l.trace_id === traceId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.subject).toBeNull();
+  });
+
+  it('limits CreateUser to its configured rate, answering RESOURCE_EXHAUSTED with retry-after; then serves again', async () => {
+    const bucket = createUserBucket();
+    await sleep(1500); // a full bucket to start from
+    const burst = ghz(gateway, 'shop.user.v1.UserService/CreateUser', {
+      data: {
+        username: `gw${stamp}_burst_{{.RequestNumber}}`,
+        email: `gw${stamp}_burst_{{.RequestNumber}}@example.com`,
+      },
+      args: ['-n', '200', '-c', '10', '--rps', '50'],
+    });
+    personal.push(`gw${stamp}_burst_`);
+    await sleep(2000);
+    const limited = await call(
+      gateway,
+      'shop.user.v1.UserService/CreateUser',
+      newUserBody('limited'),
+      {
+        verbose: true,
+      },
+    );
+    const report = (await burst) as Awaited<typeof burst> & { total: number };
+    const seconds = report.total / 1e9;
+    const passed = report.statusCodeDistribution.OK ?? 0;
+    const exhausted = report.statusCodeDistribution.ResourceExhausted ?? 0;
+    const expected = bucket.maxTokens + bucket.perSecond * seconds;
+    console.log(
+      `CreateUser burst: ${report.count} calls in ${seconds.toFixed(2)} s at 50/s, ` +
+        `${passed} OK (expected ${expected.toFixed(1)} = ${bucket.maxTokens} + ${bucket.perSecond}/s), ` +
+        `${exhausted} RESOURCE_EXHAUSTED: share ${(exhausted / report.count).toFixed(3)} ` +
+        `(expected ${(1 - expected / report.count).toFixed(3)})`,
+      report.statusCodeDistribution,
+    );
+    expect(report.count).toBe(200);
+    expect(passed + exhausted).toBe(200);
+    expect(Math.abs(passed - expected) / expected).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(exhausted / 200 - (1 - expected / 200)) / (1 - expected / 200)).toBeLessThan(
+      0.1,
+    );
+    // The call in the middle of the burst found the bucket empty.
+    expect(code(limited), limited.out).toBe('ResourceExhausted');
+    expect(limited.out).toMatch(/^retry-after: 1$/m);
+    // Normal traffic afterwards: a sign-up every 200 ms passes.
+    await sleep(1000);
+    for (let i = 0; i < 5; i++) {
+      const r = await call(
+        gateway,
+        'shop.user.v1.UserService/CreateUser',
+        newUserBody(`after${i}`),
+      );
+      expect(r.ok, r.out).toBe(true);
+      await sleep(200);
+    }
+  }, 60_000);
+
+  it('writes one JSON access line per call, with the fields an SRE searches by, and no token or personal data', async () => {
+    const calls = [
+      {
+        method: 'shop.user.v1.UserService/CreateUser',
+        body: newUserBody('logged'),
+        headers: {},
+        status: 'OK',
+        subject: null,
+      },
+      {
+        method: 'shop.product.v1.ProductService/GetProduct',
+        body: { id: productId },
+        headers: {},
+        status: 'OK',
+        subject: null,
+      },
+      {
+        method: createProduct,
+        body: productBody(ownerId),
+        headers: asUser(ownerId),
+        status: 'OK',
+        subject: ownerId,
+      },
+      {
+        method: createProduct,
+        body: productBody(ownerId),
+        headers: {},
+        status: 'Unauthenticated',
+        subject: null,
+      },
+    ];
+    const sent: { traceId: string; call: (typeof calls)[number] }[] = [];
+    for (const c of calls) {
+      const { traceId, headers } = traced();
+      const r = await call(gateway, c.method, c.body, { headers: { ...headers, ...c.headers } });
+      expect(code(r), r.out).toBe(c.status);
+      sent.push({ traceId, call: c });
+    }
+    await sleep(1500); // Envoy flushes its access log every second
+    const all = gatewayAccessLines();
+    for (const { traceId, call: c } of sent) {
+      const lines = all.filter((l) => l.trace_id === traceId);
+      expect(lines, `${c.method} ${c.status}`).toHaveLength(1);
+      const line = lines[0] as Record<string, unknown>;
+      expect(line).toMatchObject({
+        path: `/${c.method}`,
+        grpc_status: c.status,
+        http_status: 200,
+        subject: c.subject,
+      });
+      expect(typeof line.duration_ms).toBe('number');
+      expect(typeof line.bytes_received).toBe('number');
+      expect(typeof line.bytes_sent).toBe('number');
+      expect(line.request_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(line.upstream_cluster).toMatch(
+        /^outbound\|5005[12]\|(stable|canary)\|[a-z-]+\.shop\.svc\.cluster\.local$/,
+      );
+      if (c.status === 'OK') expect(line.bytes_sent).toBeGreaterThan(0);
+    }
+    console.log(
+      'a gateway access line:',
+      JSON.stringify(all.find((l) => l.trace_id === sent[2]?.traceId)),
+    );
+    // Nothing personal and no credential anywhere in the gateway's log:
+    // not a token (a JWT starts `eyJ`), a username or an e-mail address.
+    const log = podDirs(gatewayPod)
+      .map((dir) => readFileSync(join(lab, 'pods', dir, 'istio-proxy.log'), 'utf8'))
+      .join('\n');
+    expect(log).not.toMatch(/eyJ[\w-]{10,}/);
+    expect(log.toLowerCase()).not.toContain('bearer');
+    for (const value of personal) expect(log).not.toContain(value);
+  }, 60_000);
+});
