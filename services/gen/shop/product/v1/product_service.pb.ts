@@ -87,8 +87,8 @@ export interface Product {
     | Date
     | undefined;
   /**
-   * The owner's public profile, resolved from UserService. Output only;
-   * absent when the response's owner_resolution is
+   * The owner's public profile (from the service's copy, or UserService).
+   * Output only; absent when the response's owner_resolution is
    * OWNER_RESOLUTION_UNAVAILABLE.
    */
   owner: Owner | undefined;
@@ -1012,7 +1012,9 @@ export const ListProductsResponse: MessageFns<ListProductsResponse> = {
  * ProductService lists the products users put up for sale.
  *
  * Every product has an owner, a user of shop.user.v1.UserService. Reads
- * resolve owners through UserService but keep answering when it is down or
+ * take owners from ProductService's own copy, kept current by UserService's
+ * user events (shop.user.v1.UserEventService), and ask UserService only for
+ * owners the copy does not hold yet; they keep answering when it is down or
  * slow: products then come back without owner details, and the response's
  * owner_resolution says so. Writes that must check the owner fail fast with
  * UNAVAILABLE instead.
@@ -1027,7 +1029,10 @@ export const ProductServiceService = {
    * The owner is checked with UserService: an owner that does not exist is
    * FAILED_PRECONDITION (with a google.rpc.PreconditionFailure), and
    * UserService being unreachable is UNAVAILABLE. A repeat of a request with
-   * the same request_id returns the product created the first time.
+   * the same request_id returns the product created the first time. Through
+   * the ingress gateway a signed-in user creates products of their own:
+   * owner_id must be the token's subject, or PERMISSION_DENIED (ErrorInfo
+   * reason OWNER_NOT_CALLER).
    */
   createProduct: {
     path: "/shop.product.v1.ProductService/CreateProduct" as const,
@@ -1054,8 +1059,8 @@ export const ProductServiceService = {
   },
   /**
    * ListProducts pages through products, oldest first, optionally only those
-   * of one owner. The owners of a whole page are resolved with a single
-   * UserService.BatchGetUsers call.
+   * of one owner. Owners the service's copy does not hold yet are resolved
+   * with a single UserService.BatchGetUsers call per page.
    */
   listProducts: {
     path: "/shop.product.v1.ProductService/ListProducts" as const,
@@ -1076,7 +1081,10 @@ export interface ProductServiceServer extends UntypedServiceImplementation {
    * The owner is checked with UserService: an owner that does not exist is
    * FAILED_PRECONDITION (with a google.rpc.PreconditionFailure), and
    * UserService being unreachable is UNAVAILABLE. A repeat of a request with
-   * the same request_id returns the product created the first time.
+   * the same request_id returns the product created the first time. Through
+   * the ingress gateway a signed-in user creates products of their own:
+   * owner_id must be the token's subject, or PERMISSION_DENIED (ErrorInfo
+   * reason OWNER_NOT_CALLER).
    */
   createProduct: handleUnaryCall<CreateProductRequest, CreateProductResponse>;
   /**
@@ -1086,8 +1094,8 @@ export interface ProductServiceServer extends UntypedServiceImplementation {
   getProduct: handleUnaryCall<GetProductRequest, GetProductResponse>;
   /**
    * ListProducts pages through products, oldest first, optionally only those
-   * of one owner. The owners of a whole page are resolved with a single
-   * UserService.BatchGetUsers call.
+   * of one owner. Owners the service's copy does not hold yet are resolved
+   * with a single UserService.BatchGetUsers call per page.
    */
   listProducts: handleUnaryCall<ListProductsRequest, ListProductsResponse>;
 }
@@ -1099,7 +1107,10 @@ export interface ProductServiceClient extends Client {
    * The owner is checked with UserService: an owner that does not exist is
    * FAILED_PRECONDITION (with a google.rpc.PreconditionFailure), and
    * UserService being unreachable is UNAVAILABLE. A repeat of a request with
-   * the same request_id returns the product created the first time.
+   * the same request_id returns the product created the first time. Through
+   * the ingress gateway a signed-in user creates products of their own:
+   * owner_id must be the token's subject, or PERMISSION_DENIED (ErrorInfo
+   * reason OWNER_NOT_CALLER).
    */
   createProduct(
     request: CreateProductRequest,
@@ -1137,8 +1148,8 @@ export interface ProductServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * ListProducts pages through products, oldest first, optionally only those
-   * of one owner. The owners of a whole page are resolved with a single
-   * UserService.BatchGetUsers call.
+   * of one owner. Owners the service's copy does not hold yet are resolved
+   * with a single UserService.BatchGetUsers call per page.
    */
   listProducts(
     request: ListProductsRequest,
