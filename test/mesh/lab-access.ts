@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { mintLabToken } from '../../scripts/lib/lab-token.js';
+import { grpcurl } from '../support/grpcurl.js';
 
 export const repo = join(import.meta.dirname, '../..');
 export const lab = join(repo, '.mesh-lab');
@@ -27,7 +28,7 @@ export interface Result {
   ms: number;
 }
 
-/** One grpcurl call, from the host or (with `inPod(...)` as prefix) from inside a pod. */
+/** One grpcurl call (test/support/grpcurl.ts), from the host or (with `inPod(...)` as prefix) from inside a pod. */
 export async function call(
   address: string,
   method: string,
@@ -41,30 +42,13 @@ export async function call(
   } = {},
 ): Promise<Result> {
   const headers = Object.entries(options.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  const args = [
-    ...(options.prefix ?? []),
-    join(tools, 'grpcurl'),
-    '-plaintext',
-    ...(options.verbose ? ['-v'] : []),
-    ...['-max-time', String(options.maxTime ?? 5)],
-    ...protoArgs,
-    ...headers,
-    ...['-d', JSON.stringify(body)],
-    address,
-    method,
-  ];
   const started = performance.now();
-  try {
-    const { stdout, stderr } = await run(args[0] as string, args.slice(1));
-    return { ok: true, out: stdout + stderr, ms: performance.now() - started };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return {
-      ok: false,
-      out: `${e.stdout ?? ''}${e.stderr ?? ''}`,
-      ms: performance.now() - started,
-    };
-  }
+  const r = await grpcurl(
+    [...(options.verbose ? ['-v'] : []), ...protoArgs, ...headers, address, method],
+    body,
+    { prefix: options.prefix, maxTime: options.maxTime ?? 5 },
+  );
+  return { ok: r.code === 0, out: r.stdout + r.stderr, ms: performance.now() - started };
 }
 
 /** The lab's folders of the pods whose `<namespace>_<name>` starts with the prefix. */

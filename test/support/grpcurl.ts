@@ -12,19 +12,34 @@ export interface GrpcurlResult {
   stderr: string;
 }
 
+export interface GrpcurlOptions {
+  /** A command grpcurl runs under, e.g. nsenter into a mesh lab pod (test/mesh/lab-access.ts). */
+  prefix?: readonly string[];
+  /** grpcurl's -max-time, in seconds (default 10). */
+  maxTime?: number;
+}
+
 /** Runs the real grpcurl binary (plaintext), never through a shell. */
-export function grpcurl(args: readonly string[], input?: unknown): Promise<GrpcurlResult> {
+export function grpcurl(
+  args: readonly string[],
+  input?: unknown,
+  options: GrpcurlOptions = {},
+): Promise<GrpcurlResult> {
   if (!existsSync(grpcurlPath))
     throw new Error(`${grpcurlPath} is missing: run scripts/install-tools.sh`);
   const data = input === undefined ? [] : ['-d', JSON.stringify(input)];
+  const argv = [
+    ...(options.prefix ?? []),
+    grpcurlPath,
+    '-plaintext',
+    ...['-max-time', String(options.maxTime ?? 10)],
+    ...data,
+    ...args,
+  ];
   return new Promise((done) => {
-    execFile(
-      grpcurlPath,
-      ['-plaintext', '-max-time', '10', ...data, ...args],
-      (error, stdout, stderr) => {
-        done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
+    execFile(argv[0] as string, argv.slice(1), (error, stdout, stderr) => {
+      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
   });
 }
 
