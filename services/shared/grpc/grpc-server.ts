@@ -13,7 +13,6 @@ import {
   type ServerStreamImplementation,
 } from './bind-server-stream.js';
 import { bindService, type ServerMiddleware, type ServiceImplementation } from './bind-service.js';
-import { protoRegistry } from './descriptors.js';
 import { createHealth, type Health, ServingStatus } from './health.js';
 import { preHandlerFailureInterceptor } from './pre-handler-failures.js';
 import { createReflection } from './reflection.js';
@@ -85,8 +84,17 @@ export function createGrpcServer<Definition extends object>(
     serviceNameOf(s.definition as unknown as ServiceDefinition),
   );
   const names = [serviceNameOf(definition), ...streamNames];
-  const health = createHealth(names);
-  const reflection = createReflection(protoRegistry(), names);
+  const reflection = createReflection(names);
+  // Reflection's descriptors load once the server serves, off the start-up
+  // path (reflection.ts); a failure is a build fault, said loudly.
+  const health = createHealth(names, {
+    onServing: () =>
+      setImmediate(() => {
+        reflection.load().catch((error: unknown) => {
+          deps.log.error({ err: error }, 'reflection descriptors not loaded');
+        });
+      }),
+  });
   const ready: ServerMiddleware = (request, context, next) => {
     if (health.status !== ServingStatus.SERVING) {
       throw unavailable('the server is starting or shutting down; retry', 'NOT_SERVING', {

@@ -36,8 +36,15 @@ export interface Health {
   shutdown(): void;
 }
 
-/** Starts NOT_SERVING: a server is not ready until its owner says so. */
-export function createHealth(serviceNames: readonly string[]): Health {
+/**
+ * Starts NOT_SERVING: a server is not ready until its owner says so.
+ * `onServing` runs (after the status is published) each time readiness
+ * turns SERVING.
+ */
+export function createHealth(
+  serviceNames: readonly string[],
+  options: { onServing?: () => void } = {},
+): Health {
   const names = new Set(['', ...serviceNames]);
   const watchers = new Set<ServerWritableStream<HealthCheckRequest, HealthCheckResponse>>();
   let current = ServingStatus.NOT_SERVING;
@@ -91,7 +98,10 @@ export function createHealth(serviceNames: readonly string[]): Health {
       return current;
     },
     set(next) {
-      if (!closed) publish(() => (current = next));
+      if (closed) return;
+      const was = current;
+      publish(() => (current = next));
+      if (next === ServingStatus.SERVING && was !== next) options.onServing?.();
     },
     setListening() {
       publish(() => (live = ServingStatus.SERVING));
