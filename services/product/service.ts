@@ -13,6 +13,7 @@ import type { ServiceImplementation } from '../shared/grpc/bind-service.js';
 import { annotateActiveSpan } from '../shared/telemetry/tracer.js';
 import { gatewaySubject } from './gateway-subject.js';
 import type { OwnerDirectory } from './owner-directory.js';
+import { createOwnerResolutionMetrics } from './owner-resolution-metrics.js';
 import type { Product, ProductStore } from './store.js';
 import { type NewProduct, parseCreateProduct } from './validation.js';
 
@@ -45,6 +46,7 @@ export function createProductService(
 ): ServiceImplementation<ProductServiceService> {
   const { store, owners } = deps;
   const now = deps.now ?? (() => new Date());
+  const resolutions = createOwnerResolutionMetrics();
 
   /** Products with their owners, or without them when UserService cannot answer. */
   async function withOwners(
@@ -54,6 +56,7 @@ export function createProductService(
     const resolved = await owners.resolve([...new Set(products.map((p) => p.ownerId))], context);
     // On the server span too, so degraded answers can be searched for in Jaeger.
     annotateActiveSpan({ 'shop.owner_resolution': resolved ? 'complete' : 'unavailable' });
+    resolutions.record(resolved !== undefined);
     return {
       products: products.map((p) => toProto(p, resolved?.get(p.ownerId))),
       ownerResolution: resolved

@@ -100,6 +100,12 @@ it('counts calls by method and status code, server and client side, with the ver
     'shop.user.v1.UserService/GetUser NOT_FOUND': 1,
     'shop.user.v1.UserService/BatchGetUsers OK': 2,
   });
+  // Both listings resolved their owners (the dashboard's owner-resolution panel).
+  expect(
+    product
+      .filter((s) => s.name === 'shop_product_owner_resolutions_total')
+      .map((s) => [s.labels.resolution, s.value]),
+  ).toEqual([['complete', 2]]);
   expect(counts(await scrape(services.user.metricsUrl), 'rpc_server_call_duration')).toEqual({
     'shop.user.v1.UserService/CreateUser OK': 1,
     'shop.user.v1.UserService/GetUser OK': 1,
