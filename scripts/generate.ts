@@ -1,6 +1,8 @@
 // Regenerates services/gen/ from proto/: the ts-proto messages, clients and
 // servers (buf generate), then the descriptor set that server reflection
-// serves, embedded as a module so it ships with the compiled code.
+// serves, embedded as a module so it ships with the compiled code, and from
+// the same descriptor set the ingress gateway's gRPC-JSON transcoder
+// (mesh/gateway-transcoder.yaml, scripts/lib/gateway-transcoder.ts).
 //
 // Usage: tsx scripts/generate.ts [--root DIR]
 //   --root DIR  write under DIR instead of the repository (the freshness test
@@ -9,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transcoderFile, transcoderYaml } from './lib/gateway-transcoder.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const buf = join(repo, 'node_modules', '.bin', 'buf');
@@ -38,3 +41,6 @@ export const fileDescriptorSet: Uint8Array = Buffer.from(
 );
 `,
 );
+const transcoder = join(root, transcoderFile);
+mkdirSync(dirname(transcoder), { recursive: true });
+writeFileSync(transcoder, transcoderYaml(descriptorSet));

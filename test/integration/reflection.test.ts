@@ -57,8 +57,18 @@ describe('server reflection', () => {
       response.fileDescriptorResponse?.fileDescriptorProto ?? []
     ).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
     expect(file?.name).toBe('shop/user/v1/user_service.proto');
-    expect(file?.dependency).toEqual(['google/protobuf/timestamp.proto']);
-    expect(dependencies.map((d) => d.name)).toEqual(['google/protobuf/timestamp.proto']);
+    // google/api: the methods' HTTP bindings (google.api.http), which grpcurl
+    // needs to parse the file's options.
+    expect(file?.dependency).toEqual([
+      'google/api/annotations.proto',
+      'google/protobuf/timestamp.proto',
+    ]);
+    expect(dependencies.map((d) => d.name).sort()).toEqual([
+      'google/api/annotations.proto',
+      'google/api/http.proto',
+      'google/protobuf/descriptor.proto',
+      'google/protobuf/timestamp.proto',
+    ]);
     // Comments survive, so `grpcurl describe` shows them.
     expect(
       file?.sourceCodeInfo?.location.some((l) => l.leadingComments.includes('registers')),

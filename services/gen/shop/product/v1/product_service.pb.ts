@@ -1019,7 +1019,8 @@ export const ListProductsResponse: MessageFns<ListProductsResponse> = {
  * owner_resolution says so. Writes that must check the owner fail fast with
  * UNAVAILABLE instead.
  *
- * Errors follow the same rich error model as UserService.
+ * Errors follow the same rich error model as UserService, and each method's
+ * google.api.http option is its HTTP/JSON binding, as in UserService.
  */
 export type ProductServiceService = typeof ProductServiceService;
 export const ProductServiceService = {

@@ -897,6 +897,10 @@ export const ListUsersResponse: MessageFns<ListUsersResponse> = {
  * google.rpc.ErrorInfo whose reason is stable enough to branch on (e.g.
  * USERNAME_TAKEN), INVALID_ARGUMENT a google.rpc.BadRequest listing every
  * invalid field, and NOT_FOUND a google.rpc.ResourceInfo.
+ *
+ * Each method's google.api.http option is its HTTP/JSON binding (AIP-127),
+ * served by the ingress gateway's gRPC-JSON transcoder (docs/gateway.md);
+ * which methods the gateway lets the public call is its own policy.
  */
 export type UserServiceService = typeof UserServiceService;
 export const UserServiceService = {
