@@ -23,13 +23,23 @@
 //
 // Exit code 2: refused (nothing written); 1: kubectl failed. The decisions
 // are in canary/plan.ts, the CLI in canary/run-canary.ts.
+//
+// For a service released by Argo Rollouts (docs/progressive-delivery.md),
+// which edits nothing and reads the cluster (canary/run-rollout.ts):
+//   status --rollout   the Rollout's phase, step, weights and latest analysis
+//   watch              the same every 2 s, until Healthy, Degraded or aborted
+//   (--namespace, --kubeconfig, --context; exit 3: the rollout failed)
 import { resolve } from 'node:path';
 import { runKubectl } from './canary/kubectl.js';
 import { runCanary } from './canary/run-canary.js';
+import { defaultRolloutIo, isRolloutCommand, runRollout } from './canary/run-rollout.js';
 
-process.exitCode = runCanary(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  kubectl: runKubectl,
-  defaultRoot: resolve(import.meta.dirname, '..'),
-});
+const argv = process.argv.slice(2);
+process.exitCode = isRolloutCommand(argv)
+  ? await runRollout(argv, defaultRolloutIo)
+  : runCanary(argv, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      kubectl: runKubectl,
+      defaultRoot: resolve(import.meta.dirname, '..'),
+    });

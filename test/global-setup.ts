@@ -18,10 +18,10 @@ type Need = 'dist' | 'postgres' | `tool:${string}`;
  */
 const needs: Record<string, Need[]> = {
   unit: [],
-  e2e: ['dist', 'tool:grpcurl', 'tool:ghz'],
+  e2e: ['dist', 'tool:grpcurl', 'tool:ghz', 'tool:envoy'],
   tracing: ['dist', 'postgres', 'tool:grpcurl', 'tool:jaeger'],
   storage: ['dist', 'postgres'],
-  k8s: ['tool:kubeconform', 'tool:istioctl'],
+  k8s: ['tool:kubeconform', 'tool:istioctl', 'tool:prometheus'],
   install: [],
   mesh: [
     'dist',
@@ -34,6 +34,8 @@ const needs: Record<string, Need[]> = {
     'tool:istiod',
     'tool:istioctl',
     'tool:envoy',
+    'tool:argo-rollouts',
+    'tool:prometheus',
   ],
 };
 

@@ -21,6 +21,8 @@ import { ports, repo, stateDir } from './lab.js';
 import { createBridge } from './network.js';
 import { runNodeAgent } from './node-agent.js';
 import { type Started, stopGroup, waitFor } from './processes.js';
+import { startPrometheus, waitPrometheus } from './prometheus.js';
+import { rolloutsCrds, rolloutsHealthzUrl, startRolloutsController } from './rollouts.js';
 
 const t0 = Date.now();
 const log = (msg: string) =>
@@ -58,6 +60,9 @@ async function main() {
   await waitApiserver();
   log('kube-apiserver ready');
   started.push(startControllerManager());
+  // Prometheus finds the pods through the API server, as in a cluster
+  // (k8s/components/monitoring/prometheus.yml; scripts/mesh/prometheus.ts).
+  started.push(startPrometheus());
   const pgBin = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1'])
     .toString()
     .trim();
@@ -99,6 +104,11 @@ async function main() {
     2000,
   );
   log('istio install applied');
+  // Argo Rollouts (progressive delivery, test/mesh/progressive.test.ts): its
+  // CRDs from the pinned module, then the controller; the lab overlay has no
+  // Rollout, so it idles until k8s/overlays/lab-progressive is applied.
+  kubectl(['apply', '--server-side', '--force-conflicts', '-k', rolloutsCrds()]);
+  started.push(startRolloutsController());
   started.push(startIstiod());
   await waitFor(
     'istiod /ready',
@@ -107,6 +117,10 @@ async function main() {
     500,
   );
   log('istiod ready');
+  await waitFor('rollouts-controller /healthz', () => httpOk(rolloutsHealthzUrl), 60_000, 500);
+  log('rollouts-controller ready');
+  await waitPrometheus();
+  log('prometheus ready');
   const kube = connect();
   agent = runNodeAgent(kube, log, stop.signal);
   // The injector's caBundle is patched in by istiod; wait for it before any pod is created.

@@ -35,6 +35,12 @@ export const ports = {
   istiodMonitoring: 15014,
   // istiod's debug endpoints (/debug/syncz), on loopback.
   istiodHttp: 15080,
+  // Prometheus (scripts/mesh/prometheus.ts): its API and /-/ready, on loopback.
+  prometheus: 29090,
+  // The Argo Rollouts controller's Prometheus metrics and /healthz. It binds
+  // them on every interface (0.0.0.0, fixed in its source; no flag).
+  rolloutsMetrics: 28090,
+  rolloutsHealthz: 28080,
 };
 
 export const apiserverUrl = `https://127.0.0.1:${ports.apiserver}`;

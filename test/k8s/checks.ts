@@ -10,6 +10,7 @@ import { protoRegistry } from '../../services/shared/grpc/descriptors.js';
 import { LIVENESS } from '../../services/shared/grpc/health.js';
 import { USER_SERVICE_PORT } from '../../services/user/config.js';
 import { get, type K8sObject, labels, list, ofKind, repoRoot, selects, text } from './manifests.js';
+import { rolloutManagedDestinationRules } from './rollouts.js';
 import {
   type Destination,
   effectiveRoutes,
@@ -276,12 +277,17 @@ export const shopServices = () => Object.keys(grpcPorts);
  */
 export function canaryProblems(objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
+  // A Rollout's controller sets these subsets' labels itself (the pod
+  // template hash): test/k8s/rollouts.ts checks those.
+  const managed = rolloutManagedDestinationRules(objects);
   for (const service of shopServices()) {
     const host = `${service}.shop.svc.cluster.local`;
     const rule = ofKind(objects, 'DestinationRule').find((dr) => text(dr, 'spec', 'host') === host);
+    const byRollout =
+      rule !== undefined && managed.has(`${rule.metadata.namespace}/${rule.metadata.name}`);
     for (const name of ['stable', 'canary']) {
       const subset = list(rule, 'spec', 'subsets').find((s) => text(s, 'name') === name);
-      if (text(subset, 'labels', 'version') === undefined) {
+      if (byRollout ? subset === undefined : text(subset, 'labels', 'version') === undefined) {
         problems.push(`DestinationRule for ${host}: no subset ${name} selecting a version label`);
       }
     }
@@ -672,7 +678,11 @@ export function workloadProblems(objects: readonly K8sObject[]): string[] {
     ) {
       problems.push(`${name}: no PodDisruptionBudget`);
     }
-    const scaled = hpas.some((hpa) => text(hpa, 'spec', 'scaleTargetRef', 'name') === name);
+    const scaled = hpas.some(
+      (hpa) =>
+        text(hpa, 'spec', 'scaleTargetRef', 'kind') === 'Deployment' &&
+        text(hpa, 'spec', 'scaleTargetRef', 'name') === name,
+    );
     const fixed = get(deployment, 'spec', 'replicas') !== undefined;
     if (!scaled && !fixed) problems.push(`${name}: neither autoscaled nor given replicas`);
     if (scaled && fixed) problems.push(`${name}: replicas would fight the HorizontalPodAutoscaler`);

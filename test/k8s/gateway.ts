@@ -6,7 +6,9 @@ import { createPublicKey } from 'node:crypto';
 import { labIssuer, labKey, labKid } from '../../scripts/lib/lab-token.js';
 import { gatewaySubjectHeader } from '../../services/product/gateway-subject.js';
 import { rpcs } from './checks.js';
+import { gatewayHttpFilterChain } from './envoy-filters.js';
 import { get, type K8sObject, labels, list, ofKind, text } from './manifests.js';
+import { overlayLineage } from './tools.js';
 
 /** The methods anyone may call through the gateway, without a token. */
 export const publicGatewayMethods = [
@@ -85,7 +87,7 @@ export function gatewayAuthenticationProblems(
     problems.push(`outputClaimToHeaders is not sub → ${gatewaySubjectHeader}`);
   const jwks = text(rule, 'jwks');
   const { n } = createPublicKey(labKey()).export({ format: 'jwk' });
-  if (overlay === 'lab') {
+  if (overlayLineage(overlay).includes('lab')) {
     if (issuer !== labIssuer) problems.push(`the lab's issuer is ${issuer}, not ${labIssuer}`);
     const keys = jwks ? (JSON.parse(jwks) as { keys: { kid?: string; n?: string }[] }).keys : [];
     if (keys.length !== 1 || keys[0]?.n !== n || keys[0]?.kid !== labKid)
@@ -145,16 +147,12 @@ export function gatewayRateLimitProblems(objects: readonly K8sObject[]): string[
     problems.push(
       `CreateUser's limit (${signUp}/s) is not stricter than the reads' (${defaultRate}/s)`,
     );
-  // The client's own subject header goes first, before anything reads it:
-  // the last INSERT_FIRST patch ends up first in the chain.
-  const first = patches.filter((p) => text(p, 'patch', 'operation') === 'INSERT_FIRST').at(-1);
-  const removed = list(
-    get(first, 'patch', 'value'),
-    'typed_config',
-    'mutations',
-    'request_mutations',
-  ).map((m) => text(m, 'remove'));
-  if (filters.length !== 1 || !removed.includes(gatewaySubjectHeader))
+  // The client's own subject header goes first, before anything reads it.
+  const first = gatewayHttpFilterChain(objects)[0];
+  const removed = list(first?.typedConfig, 'mutations', 'request_mutations').map((m) =>
+    text(m, 'remove'),
+  );
+  if (!removed.includes(gatewaySubjectHeader))
     problems.push(`${gatewaySubjectHeader} is not removed by the gateway's first filter`);
   return problems;
 }

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { get, parseObjects, type Rendered, repoRoot, text } from './manifests.js';
+import { get, list, parseObjects, type Rendered, repoRoot, text } from './manifests.js';
 
 export interface Run {
   status: number | null;
@@ -40,7 +40,32 @@ export const istioInstallFile = join(repoRoot, 'mesh/istio-install.yaml');
  */
 export function istioInstallFiles(overlay?: string): string[] {
   const extra = overlay && join(repoRoot, `mesh/istio-install-${overlay}.yaml`);
-  return extra && existsSync(extra) ? [istioInstallFile, extra] : [istioInstallFile];
+  if (extra && existsSync(extra)) return [istioInstallFile, extra];
+  const base = overlay && baseOverlay(overlay);
+  return base ? istioInstallFiles(base) : [istioInstallFile];
+}
+
+/**
+ * An overlay and the overlays it is built on, nearest first:
+ * `lab-progressive` is `['lab-progressive', 'lab']`. An overlay built on
+ * another is deployed like it (its Istio settings, the lab's token issuer).
+ */
+export function overlayLineage(overlay: string): string[] {
+  const base = baseOverlay(overlay);
+  return base ? [overlay, ...overlayLineage(base)] : [overlay];
+}
+
+/**
+ * The overlay another overlay is built on (`resources: [../production]`,
+ * as k8s/overlays/progressive is); undefined for an overlay built on the base.
+ */
+function baseOverlay(overlay: string): string | undefined {
+  const overlays = join(repoRoot, 'k8s/overlays');
+  const file = join(overlays, overlay, 'kustomization.yaml');
+  if (!existsSync(file)) return undefined;
+  return list(parse(readFileSync(file, 'utf8')), 'resources')
+    .map((resource) => /^\.\.\/([\w.-]+)\/?$/.exec(String(resource))?.[1])
+    .find((name) => name && existsSync(join(overlays, name, 'kustomization.yaml')));
 }
 
 const installs = new Map<string, Rendered>();

@@ -82,9 +82,39 @@ export function inPod(podPrefix: string, options: { asRoot?: boolean } = {}): st
 }
 
 export function kubectl(...args: string[]): string {
+  return kubectlWithInput(undefined, ...args);
+}
+
+/** kubectl with `input` on its standard input (`create -f -`). */
+export function kubectlWithInput(input: string | undefined, ...args: string[]): string {
   return execFileSync('kubectl', [`--kubeconfig=${join(lab, 'kubeconfig')}`, ...args], {
     encoding: 'utf8',
+    input,
+    maxBuffer: 64 << 20,
   });
+}
+
+/** The lab's Prometheus (scripts/mesh/prometheus.ts), where the host reaches it. */
+export const prometheusUrl = 'http://127.0.0.1:29090';
+
+/** An instant query to the lab's Prometheus: the result vector, or a thrown error with Prometheus's message. */
+export async function promQuery(
+  expr: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query`, {
+    method: 'POST',
+    body: new URLSearchParams({ query: expr }),
+  });
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: {
+      resultType: string;
+      result: { metric: Record<string, string>; value: [number, string] }[];
+    };
+  };
+  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+  return body.data?.result ?? [];
 }
 
 export function podIps(namespace: string, labelSelector: string): string[] {
