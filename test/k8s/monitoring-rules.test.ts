@@ -75,10 +75,11 @@ it('promtool test rules passes every rules/*.test.yml', () => {
   expect(result.stdout.match(/SUCCESS/g)).toHaveLength(testFiles().length);
 });
 
-it('counts exactly the server-error codes as errors, in every rule and panel', () => {
+it('counts exactly the server-error codes as errors, in every rule, panel and canary analysis', () => {
   const files = [
     ...ruleFiles().map((file) => join(monitoringDir, file)),
     dashboardFile,
+    join(repoRoot, 'k8s/components/progressive/grpc-canary-analysis.yaml'),
     ...operatorManifests().map((file) => join(repoRoot, file.path)),
   ];
   let matchers = 0;

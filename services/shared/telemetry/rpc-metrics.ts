@@ -13,7 +13,7 @@ const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 
  * `rpc.system.name`, `rpc.method` (`shop.user.v1.UserService/GetUser`) and
  * `rpc.status_code` (`OK`, `NOT_FOUND`, …). A histogram's count is the call
  * count, so error ratios by method come from one series:
- * `rpc_server_call_duration_seconds_count` in Prometheus.
+ * `rpc_server_call_duration_count` in Prometheus (the exporter adds no unit suffix).
  *
  * Through the global meter provider: a no-op until the telemetry preload
  * registers one, so servers built in tests cost nothing.
