@@ -350,8 +350,12 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs = 120_000) {
 
 /**
  * An AnalysisRun of the stock HTTP-code template (k8s/components/progressive-lab,
- * NOT for use) on the canary `hash`: its three measurements 5, 10 and 15 s
- * after it starts (the lab's interval), while the canary takes its 10%.
+ * NOT for use) on the canary `hash`, decided by its first measurement with
+ * data: it starts at once and measures every 5 s (the lab's interval); a
+ * measurement before the canary's first calls has no data (Error, retried),
+ * so the first value comes a few seconds into the canary's 10%, before the
+ * gRPC-aware analysis's first measurement (10 s into the step). A later one
+ * would race the rollback: once the canary takes no calls, irate is NaN.
  */
 function startStockCheck(hash: string): string {
   const template = json<{
@@ -361,7 +365,8 @@ function startStockCheck(hash: string): string {
     namespace: 'shop',
     'service-name': 'product-service',
     'canary-hash': hash,
-    'initial-delay': '5s',
+    'initial-delay': '0s',
+    count: '1',
   };
   const name = `stock-check-${hash}-${Date.now() % 1_000_000}`;
   const run = {
