@@ -74,13 +74,26 @@ export async function spawnService(
   name: ServiceName,
   options: SpawnServiceOptions = {},
 ): Promise<ServiceProcess> {
-  const port = options.port ?? (await freePort());
+  // A port free a moment ago can be handed out again by the next freePort():
+  // never give the gRPC and metrics ports the same number (a caller's
+  // METRICS_PORT, picked just before, included).
+  const taken = new Set([options.port, Number(options.env?.METRICS_PORT)].filter(Boolean));
+  const pick = async () => {
+    for (;;) {
+      const candidate = await freePort();
+      if (!taken.has(candidate)) {
+        taken.add(candidate);
+        return candidate;
+      }
+    }
+  };
+  const port = options.port ?? (await pick());
   const address = `127.0.0.1:${port}`;
   // Each copy gets its own metrics port, so copies (and parallel test files) never collide.
   const metricsPort: Record<string, string> =
     options.telemetry === false || options.env?.METRICS_PORT
       ? {}
-      : { METRICS_PORT: String(await freePort()) };
+      : { METRICS_PORT: String(await pick()) };
   const child = spawnChild(
     serviceId(name),
     options.node ?? process.execPath,
