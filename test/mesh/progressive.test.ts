@@ -178,11 +178,11 @@ describe('progressive delivery (Argo Rollouts + Prometheus)', () => {
     }
   }, 180_000);
 
-  // A shop's mix: mostly reads, a create now and then (about 7%).
+  // A shop's mix: mostly reads, a create now and then (5%).
   const steady = () =>
     startSteadyClient(gateway, {
       readsPerSecond: 38,
-      createsPerSecond: 3,
+      createsPerSecond: 2,
       ownerId: owner.id,
       authorization: owner.authorization,
     });
