@@ -8,6 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { mintLabToken } from '../../scripts/lib/lab-token.js';
+import { prometheusUrl } from '../../scripts/mesh/prometheus.js';
+import { instantQuery } from '../k8s/prometheus.js';
 import { grpcurl } from '../support/grpcurl.js';
 
 export const repo = join(import.meta.dirname, '../..');
@@ -94,27 +96,15 @@ export function kubectlWithInput(input: string | undefined, ...args: string[]): 
   });
 }
 
-/** The lab's Prometheus (scripts/mesh/prometheus.ts), where the host reaches it. */
-export const prometheusUrl = 'http://127.0.0.1:29090';
+export { prometheusUrl };
 
 /** An instant query to the lab's Prometheus: the result vector, or a thrown error with Prometheus's message. */
 export async function promQuery(
   expr: string,
-): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const response = await fetch(`${prometheusUrl}/api/v1/query`, {
-    method: 'POST',
-    body: new URLSearchParams({ query: expr }),
-  });
-  const body = (await response.json()) as {
-    status: string;
-    error?: string;
-    data?: {
-      resultType: string;
-      result: { metric: Record<string, string>; value: [number, string] }[];
-    };
-  };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data?.result ?? [];
+): Promise<{ metric: Record<string, string>; value?: unknown }[]> {
+  const answer = await instantQuery(prometheusUrl, expr);
+  if (answer.status !== 'success') throw new Error(`${expr}: ${answer.error}`);
+  return answer.data?.result ?? [];
 }
 
 export function podIps(namespace: string, labelSelector: string): string[] {

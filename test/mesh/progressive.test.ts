@@ -12,6 +12,8 @@
 // The file switches the lab from the manual canary's two Deployments to the
 // Rollout, and back after (the other mesh files expect the lab overlay).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AnalysisRun, Rollout, VirtualService } from '../../scripts/canary/rollout-types.js';
+import { waitFor } from '../../scripts/mesh/processes.js';
 import { dashboardQueries } from '../support/dashboard-queries.js';
 import {
   asUser,
@@ -29,41 +31,13 @@ const gateway = inject('meshGateway');
 const shop = (...args: string[]) => kubectl('-n', 'shop', ...args);
 const json = <T>(...args: string[]) => JSON.parse(shop(...args, '-o', 'json')) as T;
 
-interface Rollout {
-  spec: { strategy: { canary: { steps: unknown[] } } };
-  status?: {
-    phase?: string;
-    message?: string;
-    abort?: boolean;
-    currentPodHash?: string;
-    stableRS?: string;
-    currentStepIndex?: number;
-    canary?: { currentStepAnalysisRunStatus?: { name?: string; status?: string } };
-  };
-}
-interface AnalysisRun {
-  metadata: { name: string; labels?: Record<string, string> };
-  status?: {
-    phase?: string;
-    metricResults?: {
-      name: string;
-      phase: string;
-      measurements?: { phase: string; value?: string }[];
-    }[];
-  };
-}
-interface Route {
-  name?: string;
-  route?: { destination: { subset?: string }; weight?: number }[];
-}
-
 const rollout = () => json<Rollout>('get', 'rollout', 'product-service');
 
 /** The canary's weight on the `reads` route of product-service-routes, as the gateway routes by it. */
 function canaryWeight(): number {
-  const vs = json<{ spec: { http: Route[] } }>('get', 'virtualservice', 'product-service-routes');
-  const reads = vs.spec.http.find((r) => r.name === 'reads');
-  return reads?.route?.find((d) => d.destination.subset === 'canary')?.weight ?? 0;
+  const vs = json<VirtualService>('get', 'virtualservice', 'product-service-routes');
+  const reads = vs.spec?.http?.find((r) => r.name === 'reads');
+  return reads?.route?.find((d) => d.destination?.subset === 'canary')?.weight ?? 0;
 }
 
 function analysisRuns(hash: string): AnalysisRun[] {
@@ -150,10 +124,15 @@ describe('progressive delivery (Argo Rollouts + Prometheus)', () => {
       '--wait=false',
     );
     kubectl('apply', '-k', `${repo}/k8s/overlays/lab-progressive`);
-    await waitFor('the Rollout healthy', () => {
-      const r = rollout();
-      return r.status?.phase === 'Healthy' && Boolean(r.status.stableRS);
-    });
+    await waitFor(
+      'the Rollout healthy',
+      async () => {
+        const r = rollout();
+        return r.status?.phase === 'Healthy' && Boolean(r.status.stableRS);
+      },
+      120_000,
+      1000,
+    );
     const username = `rollout${Date.now() % 1_000_000}`;
     const created = await call(gateway, 'shop.user.v1.UserService/CreateUser', {
       username,
@@ -171,10 +150,15 @@ describe('progressive delivery (Argo Rollouts + Prometheus)', () => {
     shop('delete', 'deployment', 'product-service', '--ignore-not-found');
     kubectl('apply', '-k', `${repo}/k8s/overlays/lab`);
     for (const d of ['product-service-v1', 'product-service-v2']) {
-      await waitFor(`${d} available`, () => {
-        const s = json<{ status?: { readyReplicas?: number } }>('get', 'deployment', d);
-        return (s.status?.readyReplicas ?? 0) >= 1;
-      });
+      await waitFor(
+        `${d} available`,
+        async () => {
+          const s = json<{ status?: { readyReplicas?: number } }>('get', 'deployment', d);
+          return (s.status?.readyReplicas ?? 0) >= 1;
+        },
+        120_000,
+        1000,
+      );
     }
   }, 180_000);
 
@@ -340,14 +324,6 @@ describe('progressive delivery (Argo Rollouts + Prometheus)', () => {
   }, 240_000);
 });
 
-async function waitFor(what: string, ok: () => boolean, timeoutMs = 120_000) {
-  const started = Date.now();
-  while (!ok()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(1000);
-  }
-}
-
 /**
  * An AnalysisRun of the stock HTTP-code template (k8s/components/progressive-lab,
  * NOT for use) on the canary `hash`, decided by its first measurement with
@@ -382,13 +358,15 @@ function startStockCheck(hash: string): string {
   return name;
 }
 
-async function waitForRun(name: string, timeoutMs: number): Promise<AnalysisRun> {
-  const started = Date.now();
-  for (;;) {
-    const run = json<AnalysisRun>('get', 'analysisrun', name);
-    const phase = run.status?.phase;
-    if (phase && !['Pending', 'Running'].includes(phase)) return run;
-    if (Date.now() - started > timeoutMs) throw new Error(`analysis ${name}: ${describeRun(run)}`);
-    await sleep(1000);
-  }
+function waitForRun(name: string, timeoutMs: number): Promise<AnalysisRun> {
+  return waitFor(
+    `analysis ${name} to end`,
+    async () => {
+      const run = json<AnalysisRun>('get', 'analysisrun', name);
+      const phase = run.status?.phase;
+      return phase && !['Pending', 'Running'].includes(phase) ? run : undefined;
+    },
+    timeoutMs,
+    1000,
+  );
 }
