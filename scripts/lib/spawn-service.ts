@@ -10,6 +10,7 @@ import { ProductServiceClient } from '../../services/gen/shop/product/v1/product
 import { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
 import { baseEnv, type Child, repo, spawnChild } from './child-process.js';
 import { freePort } from './free-port.js';
+import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup.js';
 import { waitUntilServing } from './wait-until-serving.js';
 
 export { ServingStatus };
@@ -54,6 +55,11 @@ export interface SpawnServiceOptions {
   wait?: boolean;
   /** How long to wait for SERVING (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Run inside a memory cgroup with this limit, as a pod's container runs
+   * (scripts/lib/memory-cgroup.ts): for tests of memory under load.
+   */
+  memoryLimitBytes?: number;
   /** See SpawnOptions. */
   detached?: boolean;
   onLine?: (line: string) => void;
@@ -68,6 +74,8 @@ export interface ServiceProcess extends Child {
   health(service?: string): Promise<ServingStatus>;
   /** Resolves once health says SERVING; fails early with the output if the process exits. */
   waitServing(timeoutMs?: number): Promise<void>;
+  /** With memoryLimitBytes: the cgroup it runs in (removed once the process exits). */
+  readonly memoryCgroup?: MemoryCgroup;
 }
 
 export async function spawnService(
@@ -94,27 +102,35 @@ export async function spawnService(
     options.telemetry === false || options.env?.METRICS_PORT
       ? {}
       : { METRICS_PORT: String(await pick()) };
-  const child = spawnChild(
-    serviceId(name),
-    options.node ?? process.execPath,
-    options.args ?? serviceArgs(name, { telemetry: options.telemetry }),
-    {
-      cwd: options.cwd ?? repo,
-      env: {
-        ...(options.inheritEnv ? (process.env as Record<string, string>) : baseEnv()),
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        ...metricsPort,
-        ...options.env,
-      },
-      detached: options.detached,
-      onLine: options.onLine,
+  const node = options.node ?? process.execPath;
+  const args = options.args ?? serviceArgs(name, { telemetry: options.telemetry });
+  const memoryCgroup =
+    options.memoryLimitBytes === undefined
+      ? undefined
+      : createMemoryCgroup(serviceId(name), options.memoryLimitBytes);
+  const command = memoryCgroup ? memoryCgroup.wrap(node, args) : { command: node, args: [...args] };
+  const child = spawnChild(serviceId(name), command.command, command.args, {
+    cwd: options.cwd ?? repo,
+    env: {
+      ...(options.inheritEnv ? (process.env as Record<string, string>) : baseEnv()),
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(port),
+      ...metricsPort,
+      ...options.env,
     },
-  );
+    detached: options.detached,
+    onLine: options.onLine,
+  });
+  if (memoryCgroup) {
+    void child.exited
+      .then(() => memoryCgroup.remove())
+      .catch((error: Error) => console.warn(`${memoryCgroup.path} stays: ${error.message}`));
+  }
   const service: ServiceProcess = Object.assign(Object.create(child) as Child, {
     service: serviceId(name),
     port,
     address,
+    memoryCgroup,
     health(healthService = '') {
       const client = new HealthClient(address, credentials.createInsecure());
       return new Promise<ServingStatus>((resolve, reject) =>

@@ -31,6 +31,8 @@ export interface ServicesOptions {
   env?: Record<string, string>;
   user?: Record<string, string>;
   product?: Record<string, string>;
+  /** Run each process under this memory limit, as in its pod (SpawnServiceOptions). */
+  memoryLimitBytes?: number;
 }
 
 export async function spawnServices(options: ServicesOptions = {}): Promise<Services> {
@@ -40,6 +42,7 @@ export async function spawnServices(options: ServicesOptions = {}): Promise<Serv
     const metricsPort = await freePort();
     const service = await spawnService(name, {
       env: { ...common, METRICS_PORT: String(metricsPort), ...extra },
+      memoryLimitBytes: options.memoryLimitBytes,
       wait: false,
     });
     return Object.assign(service, { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` });

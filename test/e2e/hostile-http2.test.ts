@@ -31,7 +31,12 @@ import {
   hostileRequest,
 } from '../support/hostile-requests.js';
 import { ordinaryCallsDuring } from '../support/ordinary-calls.js';
-import { MEMORY_BOUND_MB, rssMb, watchRss } from '../support/process-memory.js';
+import {
+  MEMORY_BOUND_MB,
+  POD_MEMORY_LIMIT_BYTES,
+  rssMb,
+  watchRss,
+} from '../support/process-memory.js';
 import { answerLabel, openRawSession, type RawAnswer, rawUnary } from '../support/raw-grpc.js';
 import { seededRandom, seedFromEnv } from '../support/seeded-random.js';
 
@@ -88,7 +93,7 @@ beforeAll(async () => {
   console.log(
     `hostile-http2: seed ${SEED} (HOSTILE_SEED=${SEED} replays it), ${REQUESTS} requests per service`,
   );
-  services = await spawnServices();
+  services = await spawnServices({ memoryLimitBytes: POD_MEMORY_LIMIT_BYTES });
   const { user } = await unaryCall(services.userClient, 'createUser', {
     username: 'hostile_owner',
     email: 'hostile.owner@example.com',
@@ -288,6 +293,8 @@ describe.each([
     expect(services.user.running && services.product.running).toBe(true);
     expect(userPeak).toBeLessThan(MEMORY_BOUND_MB);
     expect(productPeak).toBeLessThan(MEMORY_BOUND_MB);
+    expect(services.user.memoryCgroup?.oomKills()).toBe(0);
+    expect(services.product.memoryCgroup?.oomKills()).toBe(0);
     expect(slowestDuring).toBeLessThan(ORDINARY_CALL_MS);
     expect(after).toBeLessThan(ORDINARY_CALL_MS);
 
