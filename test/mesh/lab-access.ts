@@ -136,10 +136,14 @@ export function logLines(podPrefix: string, container: string): Record<string, u
   });
 }
 
-/** A proxy's upstream request counters per cluster and endpoint, from Envoy's admin `/clusters`. */
-export async function upstreamRequests(
+/**
+ * A proxy's upstream endpoints per cluster, from Envoy's admin `/clusters`:
+ * requests sent so far and health flags (`healthy`, or e.g.
+ * `/failed_outlier_check` while outlier detection has ejected the host).
+ */
+export async function upstreamHosts(
   podPrefix: string,
-): Promise<{ cluster: string; host: string; total: number }[]> {
+): Promise<{ cluster: string; host: string; total: number; health: string }[]> {
   const prefix = inPod(podPrefix, { asRoot: true });
   const { stdout } = await run(prefix[0] as string, [
     ...prefix.slice(1),
@@ -147,10 +151,18 @@ export async function upstreamRequests(
     '-s',
     '127.0.0.1:15000/clusters',
   ]);
-  return stdout.split('\n').flatMap((line) => {
+  const hosts = new Map<string, { cluster: string; host: string; total: number; health: string }>();
+  for (const line of stdout.split('\n')) {
     const [cluster, host, stat, value] = line.split('::');
-    return stat === 'rq_total' && cluster && host ? [{ cluster, host, total: Number(value) }] : [];
-  });
+    if (!cluster || !host || value === undefined) continue;
+    const key = `${cluster}::${host}`;
+    const entry = hosts.get(key) ?? { cluster, host, total: 0, health: '' };
+    if (stat === 'rq_total') entry.total = Number(value);
+    else if (stat === 'health_flags') entry.health = value;
+    else continue;
+    hosts.set(key, entry);
+  }
+  return [...hosts.values()];
 }
 
 export interface GhzReport {

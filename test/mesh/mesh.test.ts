@@ -17,6 +17,7 @@ import {
   serviceOf,
   tagOf,
 } from '../../scripts/lib/jaeger.js';
+import { waitFor } from '../../scripts/mesh/processes.js';
 import {
   asUser,
   call,
@@ -32,7 +33,7 @@ import {
   repo,
   run,
   sleep,
-  upstreamRequests,
+  upstreamHosts,
 } from './lab-access.js';
 
 const gateway = inject('meshGateway');
@@ -73,7 +74,7 @@ function canaryOnCopy() {
 
 /** The gateway's ProductService requests so far, per subset and per pod IP. */
 async function productRequests() {
-  const rows = (await upstreamRequests(gatewayPod)).filter((r) =>
+  const rows = (await upstreamHosts(gatewayPod)).filter((r) =>
     /^outbound\|50052\|(stable|canary)\|product-service\./.test(r.cluster),
   );
   const bySubset = { stable: 0, canary: 0 };
@@ -349,6 +350,22 @@ describe('the mesh lab', () => {
   }, 120_000);
 
   it('pod loss: SIGKILL of one of two user-service apps under load: reads retried (attempts seen at the server), creates never', async () => {
+    // The SIGSTOP test before may have left a pod ejected by the caller
+    // sidecar's outlier detection (5 local-origin failures, 30 s): a pod
+    // that gets no reads cannot show their retries. Wait it out first.
+    const waited = performance.now();
+    await waitFor(
+      "both user-service pods healthy endpoints of product-service's sidecar",
+      async () => {
+        const hosts = (await upstreamHosts(productPod)).filter((h) =>
+          /^outbound\|50051\|stable\|user-service\./.test(h.cluster),
+        );
+        return hosts.length === 2 && hosts.every((h) => h.health === 'healthy');
+      },
+      60_000,
+      500,
+    );
+    const waitedSeconds = (performance.now() - waited) / 1000;
     const [victim] = podDirs(userPods);
     const appPid = containerPid(victim as string, 'user-service');
     const retriedBefore = userAccessLines('GetUser').filter((l) => Number(l.attempt) > 1).length;
@@ -376,7 +393,7 @@ describe('the mesh lab', () => {
     const retried = userAccessLines('GetUser').filter((l) => Number(l.attempt) > 1).length;
     const retriedCreates = userAccessLines('CreateUser').filter((l) => Number(l.attempt) > 1);
     console.log(
-      `pod loss: reads ${failedCalls(r)} failed of ${r.count}, ${retried - retriedBefore} answered on a retry;`,
+      `pod loss (after ${waitedSeconds.toFixed(1)} s waiting for healthy endpoints): reads ${failedCalls(r)} failed of ${r.count}, ${retried - retriedBefore} answered on a retry;`,
       `creates ${failedCalls(c)} failed of ${c.count}, ${retriedCreates.length} retried`,
       r.statusCodeDistribution,
       c.statusCodeDistribution,
@@ -389,7 +406,7 @@ describe('the mesh lab', () => {
     expect(c.count).toBe(80);
     expect(c.statusCodeDistribution.ResourceExhausted ?? 0).toBe(0);
     expect(retriedCreates).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('rolling restart: `kubectl rollout restart` of user-service (2 replicas) under load fails no read', async () => {
     await waitRollout('user-service-v1');
