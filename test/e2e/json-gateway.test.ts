@@ -185,14 +185,34 @@ it('answers NOT_FOUND 404 with the ResourceInfo as JSON', async () => {
   expect(detail(duplicate, 'ErrorInfo').reason).toMatch(/_TAKEN$/);
 });
 
-it('answers what maps to no binding itself: unknown path 404, unknown query parameter 400, oversized body 413', async () => {
-  expect((await call('GET', '/v1/orders')).status).toBe(404);
-  expect((await call('DELETE', `/v1/users/${ada}`)).status).toBe(404);
-  const typo = await call('GET', '/v1/products?pagesize=1');
-  expect(typo.status).toBe(400);
-  expect(typo.text).toContain('pagesize');
+/** What the gateway answers a JSON caller itself: a google.rpc.Status as JSON, code and message. */
+function expectGatewayStatus(answer: Answer, http: number, code: number, message: RegExp) {
+  expect(answer.status, answer.text).toBe(http);
+  expect(answer.headers.get('content-type')).toBe('application/json');
+  expect(Object.keys(answer.json ?? {}).sort(), answer.text).toEqual(['code', 'message']);
+  expect(answer.json.code).toBe(code);
+  expect(answer.json.message).toMatch(message);
+}
+
+it('answers what maps to no binding itself, as JSON: unknown path 404, unknown query parameter 400, bad JSON 400, oversized body 413', async () => {
+  expectGatewayStatus(await call('GET', '/v1/orders'), 404, 5, /Could not resolve \/v1\/orders/);
+  expectGatewayStatus(await call('DELETE', `/v1/users/${ada}`), 404, 5, /Could not resolve/);
+  expectGatewayStatus(
+    await call('GET', '/v1/products?pagesize=1'),
+    400,
+    3,
+    /Could not find field "pagesize"/,
+  );
+  const response = await fetch(`${gateway.url}/v1/users`, { method: 'POST', body: '{"username":' });
+  const text = await response.text();
+  expectGatewayStatus(
+    { status: response.status, headers: response.headers, text, json: JSON.parse(text) },
+    400,
+    3,
+    /./,
+  );
   const huge = await call('POST', '/v1/products', { name: 'x'.repeat(70_000) });
-  expect(huge.status).toBe(413);
+  expectGatewayStatus(huge, 413, 8, /exceeds the configured limit/);
 });
 
 it('still serves gRPC on the same port, untouched by the transcoder', async () => {
@@ -225,6 +245,7 @@ it('limits JSON and gRPC sign-ups with one bucket: HTTP 429 with retry-after for
   expect(passed).toBeGreaterThanOrEqual(10);
   expect(passed).toBeLessThanOrEqual(10 + Math.ceil(seconds * 10) + 1);
   expect(limited[0]?.headers.get('retry-after')).toBe('1');
+  expectGatewayStatus(limited[0] as Answer, 429, 8, /^local_rate_limited$/);
   // The same bucket, chosen by the transcoded gRPC path: while JSON callers
   // keep it empty, gRPC sign-ups are refused too. (A gRPC call may still
   // catch a token as it is refilled: one refusal of three is the proof.)
@@ -249,6 +270,8 @@ it('limits JSON and gRPC sign-ups with one bucket: HTTP 429 with retry-after for
       ...[gateway.address, 'shop.user.v1.UserService/CreateUser'],
     ]);
     grpc.push(r.code === 0 ? 'OK' : (/Code: (\w+)/.exec(r.stderr)?.[1] ?? r.stderr));
+    // A gRPC caller's refusal keeps its plain message: the JSON body is for JSON callers.
+    if (r.code !== 0) expect(r.stderr).toMatch(/Message: local_rate_limited\n/);
   }
   flooding = false;
   await flood;

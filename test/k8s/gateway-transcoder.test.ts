@@ -63,6 +63,7 @@ describe.each(overlayNames())('overlay %s', (overlay) => {
       transcoderFilterName,
       'envoy.filters.http.local_ratelimit',
       'envoy.filters.http.jwt_authn',
+      'shop.subject-rate-limit',
       'envoy.filters.http.rbac',
       'envoy.filters.http.grpc_stats',
       'envoy.filters.http.fault',

@@ -6,7 +6,9 @@ import {
   gatewayAccessLogProblems,
   gatewayAuthenticationProblems,
   gatewayAuthorizationProblems,
+  gatewayLocalReplyProblems,
   gatewayRateLimitProblems,
+  gatewaySubjectRateLimitProblems,
 } from './gateway.js';
 import { get, type K8sObject, list, named, overlayNames, renderOverlay } from './manifests.js';
 import { installedMeshConfig } from './tools.js';
@@ -24,6 +26,14 @@ describe.each(overlayNames())('overlay %s', (overlay) => {
 
   it('rate-limits every route, sign-up strictest, answering RESOURCE_EXHAUSTED with retry-after', () => {
     expect(gatewayRateLimitProblems(objects())).toEqual([]);
+  });
+
+  it('limits CreateProduct per signed-in user too, by the verified subject, below the shared bucket', () => {
+    expect(gatewaySubjectRateLimitProblems(objects())).toEqual([]);
+  });
+
+  it("answers a JSON caller's local replies as a JSON google.rpc.Status, a gRPC caller's as grpc-message", () => {
+    expect(gatewayLocalReplyProblems(objects())).toEqual([]);
   });
 
   it('logs every gateway call as JSON with the SRE fields, through a provider its mesh config defines', () => {
@@ -101,6 +111,61 @@ describe('the gateway checks', () => {
     expect(gatewayRateLimitProblems(copy)).toEqual([
       "x-shop-subject is not removed by the gateway's first filter",
     ]);
+  });
+
+  it('catch a per-user limit before jwt_authn, one bucket for all users, and a default bucket', () => {
+    const copy = edited('production', (c) => {
+      const patch = list(
+        named(c, 'EnvoyFilter', 'shop-gateway-subject-limit'),
+        'spec',
+        'configPatches',
+      )[0] as Record<string, Record<string, unknown>>;
+      (patch.patch as Record<string, unknown>).operation = 'INSERT_FIRST';
+      const config = get(patch, 'patch', 'value', 'typed_config') as Record<string, unknown>;
+      const entries = list(list(config, 'descriptors')[0], 'entries') as Record<string, string>[];
+      (entries[1] as Record<string, string>).value = 'someone';
+      config.token_bucket = { max_tokens: 10, tokens_per_fill: 1, fill_interval: '1s' };
+    });
+    const problems = gatewaySubjectRateLimitProblems(copy).join('\n');
+    expect(problems).toContain('between jwt_authn and RBAC');
+    expect(problems).toContain('not per x-shop-subject value');
+    expect(problems).toContain('limit anonymous calls too');
+  });
+
+  it('catch a JSON reply for gRPC callers too, a wrong code, and a status left as text', () => {
+    const copy = edited('production', (c) => {
+      const patch = list(named(c, 'EnvoyFilter', 'shop-gateway'), 'spec', 'configPatches').find(
+        (p) => get(p, 'applyTo') === 'NETWORK_FILTER',
+      );
+      const typed = get(patch, 'patch', 'value', 'typed_config');
+      const mappers = list(typed, 'local_reply_config', 'mappers');
+      const jsonFor = (status: number) =>
+        mappers.find(
+          (m) =>
+            get(m, 'body_format_override') !== undefined &&
+            get(
+              m,
+              'filter',
+              'and_filter',
+              'filters',
+              0,
+              'status_code_filter',
+              'comparison',
+              'value',
+              'default_value',
+            ) === status,
+        );
+      // RBAC's JSON mapper without its JSON-caller condition.
+      list(jsonFor(403), 'filter', 'and_filter', 'filters').splice(1);
+      Object.assign(get(jsonFor(429), 'body_format_override', 'json_format') as object, {
+        code: 14,
+      });
+      mappers.splice(mappers.indexOf(jsonFor(413)), 1);
+    });
+    const problems = gatewayLocalReplyProblems(copy).join('\n');
+    expect(problems).toContain('writes JSON for gRPC callers too');
+    expect(problems).toContain("a JSON caller's 429 has code 14, not 8");
+    expect(problems).toContain("a JSON caller's 413 is not JSON");
   });
 
   it('catch an access log that writes the Authorization header', () => {

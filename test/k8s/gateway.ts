@@ -102,27 +102,13 @@ export function gatewayAuthenticationProblems(
   return problems;
 }
 
-/** The gateway's local rate limit (mesh/gateway-filters.yaml): every route limited, gRPC-friendly answers. */
-export function gatewayRateLimitProblems(objects: readonly K8sObject[]): string[] {
-  const filters = ofKind(objects, 'EnvoyFilter').filter(
-    (f) =>
-      f.metadata.namespace === 'istio-system' &&
-      labels(f, 'spec', 'workloadSelector', 'labels').istio === 'ingressgateway',
-  );
-  const patches = filters.flatMap((f) => list(f, 'spec', 'configPatches'));
-  const limits = patches
-    .map((p) => get(p, 'patch', 'value'))
-    .filter((v) => text(v, 'name') === 'envoy.filters.http.local_ratelimit')
-    .map((v) => get(v, 'typed_config'));
-  if (limits.length !== 1)
-    return [`${limits.length} local rate limit filters on the gateway, not 1`];
-  const config = limits[0];
+/** Tokens a second of an Envoy token bucket. */
+const bucketRate = (bucket: unknown) =>
+  Number(get(bucket, 'tokens_per_fill')) / Number.parseFloat(text(bucket, 'fill_interval') ?? '');
+
+/** A local rate limit that is on, and answers a gRPC caller RESOURCE_EXHAUSTED with retry-after. */
+function limitedAnswerProblems(config: unknown): string[] {
   const problems: string[] = [];
-  const rate = (bucket: unknown) =>
-    Number(get(bucket, 'tokens_per_fill')) / Number.parseFloat(text(bucket, 'fill_interval') ?? '');
-  // A default bucket limits every method no descriptor names: every route.
-  const defaultRate = rate(get(config, 'token_bucket'));
-  if (!(defaultRate > 0)) problems.push('no default token bucket: some routes are not limited');
   for (const key of ['filter_enabled', 'filter_enforced']) {
     const value = get(config, key, 'default_value');
     if (get(value, 'numerator') !== 100 || text(value, 'denominator') !== 'HUNDRED')
@@ -132,6 +118,149 @@ export function gatewayRateLimitProblems(objects: readonly K8sObject[]): string[
     problems.push('a gRPC call over the limit gets UNAVAILABLE, not RESOURCE_EXHAUSTED');
   const headers = list(config, 'response_headers_to_add').map((h) => text(h, 'header', 'key'));
   if (!headers.includes('retry-after')) problems.push('no retry-after on a limited answer');
+  return problems;
+}
+
+/** The per-user limit (mesh/gateway-filters.yaml, 4): a bucket per verified subject for CreateProduct. */
+export function gatewaySubjectRateLimitProblems(objects: readonly K8sObject[]): string[] {
+  const chain = gatewayHttpFilterChain(objects);
+  const at = chain.findIndex((f) => f.name === 'shop.subject-rate-limit');
+  const filter = chain[at];
+  if (!filter) return ['no per-user rate limit (shop.subject-rate-limit) on the gateway'];
+  const config = filter.typedConfig;
+  const problems = limitedAnswerProblems(config);
+  // Only behind jwt_authn is the subject header the verified one (the strip
+  // filter removed the client's), and before RBAC, which decides on it.
+  const jwt = chain.findIndex((f) => f.name === 'envoy.filters.http.jwt_authn');
+  const rbac = chain.findIndex((f) => f.name === 'envoy.filters.http.rbac');
+  if (!(jwt >= 0 && jwt < at && at < rbac))
+    problems.push('the per-user limit does not run between jwt_authn and RBAC');
+  // Without a default bucket, calls without a subject are not limited here.
+  if (get(config, 'token_bucket') !== undefined)
+    problems.push('the per-user limit has a default bucket: it would limit anonymous calls too');
+  const keys = new Map(
+    list(config, 'rate_limits')
+      .flatMap((r) => list(r, 'actions'))
+      .map((a) => [
+        text(a, 'request_headers', 'descriptor_key'),
+        text(a, 'request_headers', 'header_name'),
+      ]),
+  );
+  const descriptor = list(config, 'descriptors').find((d) =>
+    list(d, 'entries').some((e) => text(e, 'value') === tokenGatewayMethods[0]),
+  );
+  const entries = list(descriptor, 'entries');
+  const pathEntry = entries.find((e) => text(e, 'value') === tokenGatewayMethods[0]);
+  const subjectEntry = entries.find((e) => keys.get(text(e, 'key')) === gatewaySubjectHeader);
+  if (!descriptor || keys.get(text(pathEntry, 'key')) !== ':path')
+    problems.push(`no per-user bucket for ${tokenGatewayMethods[0]} chosen by :path`);
+  if (!subjectEntry || (text(subjectEntry, 'value') ?? '') !== '')
+    problems.push(
+      `the bucket is not per ${gatewaySubjectHeader} value (an entry with an empty value)`,
+    );
+  const perUser = bucketRate(get(descriptor, 'token_bucket'));
+  const shared = gatewayRateLimitConfigs(objects)
+    .flatMap((c) => list(c, 'descriptors'))
+    .find((d) => text(d, 'entries', 0, 'value') === tokenGatewayMethods[0]);
+  if (!(perUser > 0 && perUser < bucketRate(get(shared, 'token_bucket'))))
+    problems.push(`a user's ${perUser}/s is not below the gateway's shared CreateProduct bucket`);
+  if (!(Number(get(config, 'max_dynamic_descriptors')) >= 1000))
+    problems.push('max_dynamic_descriptors under 1000: buckets of active users would be evicted');
+  return problems;
+}
+
+/** The gRPC code of each HTTP status the gateway answers itself, as a JSON caller gets it. */
+export const gatewayJsonReplyCodes: Record<number, number> = {
+  400: 3,
+  401: 16,
+  403: 7,
+  404: 5,
+  413: 8,
+  429: 8,
+  503: 14,
+  504: 4,
+};
+
+/**
+ * The gateway's local replies (mesh/gateway-filters.yaml, 3): a JSON body with
+ * the right code for each status a JSON caller can get, and only for JSON
+ * callers (a gRPC caller's grpc-message would otherwise be the JSON text).
+ */
+export function gatewayLocalReplyProblems(objects: readonly K8sObject[]): string[] {
+  const mappers = gatewayEnvoyFiltersOnGateway(objects)
+    .flatMap((f) => list(f, 'spec', 'configPatches'))
+    .filter((p) => text(p, 'applyTo') === 'NETWORK_FILTER')
+    .flatMap((p) =>
+      list(get(p, 'patch', 'value', 'typed_config'), 'local_reply_config', 'mappers'),
+    );
+  const problems: string[] = [];
+  const covered = new Map<number, number>();
+  for (const [index, mapper] of mappers.entries()) {
+    const format = get(mapper, 'body_format_override', 'json_format');
+    if (format === undefined) continue;
+    const filters = list(mapper, 'filter', 'and_filter', 'filters');
+    const jsonCaller = filters.some((f) => {
+      const alternatives = list(f, 'or_filter', 'filters').map((a) =>
+        get(a, 'header_filter', 'header'),
+      );
+      return (
+        alternatives.some(
+          (h) => text(h, 'name') === 'x-envoy-original-path' && get(h, 'present_match') === true,
+        ) &&
+        alternatives.some(
+          (h) => text(h, 'name') === ':path' && text(h, 'string_match', 'prefix') === '/v1/',
+        )
+      );
+    });
+    if (!jsonCaller) problems.push(`local reply mapper ${index} writes JSON for gRPC callers too`);
+    const status = Number(
+      get(mapper, 'status_code') ??
+        get(
+          filters.find((f) => get(f, 'status_code_filter') !== undefined),
+          'status_code_filter',
+          'comparison',
+          'value',
+          'default_value',
+        ),
+    );
+    if (get(format, 'message') !== '%LOCAL_REPLY_BODY%')
+      problems.push(`local reply mapper ${index}: message is not %LOCAL_REPLY_BODY%`);
+    if (!covered.has(status)) covered.set(status, Number(get(format, 'code')));
+  }
+  for (const [status, code] of Object.entries(gatewayJsonReplyCodes)) {
+    const got = covered.get(Number(status));
+    if (got === undefined) problems.push(`a JSON caller's ${status} is not JSON`);
+    else if (got !== code) problems.push(`a JSON caller's ${status} has code ${got}, not ${code}`);
+  }
+  return problems;
+}
+
+const gatewayEnvoyFiltersOnGateway = (objects: readonly K8sObject[]) =>
+  ofKind(objects, 'EnvoyFilter').filter(
+    (f) =>
+      f.metadata.namespace === 'istio-system' &&
+      labels(f, 'spec', 'workloadSelector', 'labels').istio === 'ingressgateway',
+  );
+
+/** The typed configs of the gateway's per-route local rate limit filters. */
+function gatewayRateLimitConfigs(objects: readonly K8sObject[]): unknown[] {
+  return gatewayEnvoyFiltersOnGateway(objects)
+    .flatMap((f) => list(f, 'spec', 'configPatches'))
+    .map((p) => get(p, 'patch', 'value'))
+    .filter((v) => text(v, 'name') === 'envoy.filters.http.local_ratelimit')
+    .map((v) => get(v, 'typed_config'));
+}
+
+/** The gateway's local rate limit (mesh/gateway-filters.yaml): every route limited, gRPC-friendly answers. */
+export function gatewayRateLimitProblems(objects: readonly K8sObject[]): string[] {
+  const limits = gatewayRateLimitConfigs(objects);
+  if (limits.length !== 1)
+    return [`${limits.length} local rate limit filters on the gateway, not 1`];
+  const config = limits[0];
+  const problems = limitedAnswerProblems(config);
+  // A default bucket limits every method no descriptor names: every route.
+  const defaultRate = bucketRate(get(config, 'token_bucket'));
+  if (!(defaultRate > 0)) problems.push('no default token bucket: some routes are not limited');
   const actions = list(config, 'rate_limits').flatMap((r) => list(r, 'actions'));
   if (!actions.some((a) => text(a, 'request_headers', 'header_name') === ':path'))
     problems.push('descriptors are not chosen by :path');
@@ -140,7 +269,7 @@ export function gatewayRateLimitProblems(objects: readonly K8sObject[]): string[
   for (const descriptor of list(config, 'descriptors')) {
     const path = text(descriptor, 'entries', 0, 'value') ?? '';
     if (!known.has(path)) problems.push(`rate limit for ${path}, which is not an RPC`);
-    rates.set(path, rate(get(descriptor, 'token_bucket')));
+    rates.set(path, bucketRate(get(descriptor, 'token_bucket')));
   }
   const signUp = rates.get('/shop.user.v1.UserService/CreateUser');
   if (signUp === undefined || !(signUp < defaultRate))

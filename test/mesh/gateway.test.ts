@@ -54,14 +54,14 @@ function traced(): { traceId: string; headers: Record<string, string> } {
 
 const code = (r: Result) => /Code: (\w+)/.exec(r.out)?.[1] ?? (r.ok ? 'OK' : 'none');
 
-/** The CreateUser bucket the lab's gateway is configured with (k8s/overlays/lab). */
-function createUserBucket() {
-  const filter = named(renderOverlay('lab').objects, 'EnvoyFilter', 'shop-gateway');
+/** A method's bucket in one of the lab gateway's rate limit filters (k8s/overlays/lab). */
+function labBucket(envoyFilter: string, filterName: string, method: string) {
+  const filter = named(renderOverlay('lab').objects, 'EnvoyFilter', envoyFilter);
   const limit = list(filter, 'spec', 'configPatches')
     .map((p) => get(p, 'patch', 'value'))
-    .find((v) => text(v, 'name') === 'envoy.filters.http.local_ratelimit');
+    .find((v) => text(v, 'name') === filterName);
   const descriptor = list(limit, 'typed_config', 'descriptors').find(
-    (d) => text(d, 'entries', 0, 'value') === '/shop.user.v1.UserService/CreateUser',
+    (d) => text(d, 'entries', 0, 'value') === method,
   );
   const bucket = get(descriptor, 'token_bucket');
   return {
@@ -105,7 +105,9 @@ describe('the API gateway', () => {
   it('answers CreateProduct without a token UNAUTHENTICATED, saying a token is missing', async () => {
     const r = await call(gateway, createProduct, productBody(ownerId));
     expect(code(r), r.out).toBe('Unauthenticated');
-    expect(r.out).toContain('CreateProduct needs a token');
+    // A gRPC caller gets the plain message; the JSON body is for JSON callers.
+    expect(r.out).toContain('Message: CreateProduct needs a token');
+    expect(r.out).not.toContain('"code"');
   });
 
   it('answers a token that is expired, signed by another key, or garbled UNAUTHENTICATED', async () => {
@@ -168,7 +170,11 @@ describe('the API gateway', () => {
   });
 
   it('limits CreateUser to its configured rate, answering RESOURCE_EXHAUSTED with retry-after; then serves again', async () => {
-    const bucket = createUserBucket();
+    const bucket = labBucket(
+      'shop-gateway',
+      'envoy.filters.http.local_ratelimit',
+      '/shop.user.v1.UserService/CreateUser',
+    );
     await sleep(1500); // a full bucket to start from
     const burst = ghz(gateway, 'shop.user.v1.UserService/CreateUser', {
       data: {
@@ -219,6 +225,52 @@ describe('the API gateway', () => {
       expect(r.ok, r.out).toBe(true);
       await sleep(200);
     }
+  }, 60_000);
+
+  it("limits CreateProduct per signed-in user: one user's burst is cut to their own bucket while another user is served", async () => {
+    const bucket = labBucket(
+      'shop-gateway-subject-limit',
+      'shop.subject-rate-limit',
+      `/${createProduct}`,
+    );
+    // A signed-in user who is not the owner: ProductService refuses each
+    // call that passes the gateway (OWNER_NOT_CALLER) without writing.
+    const greedy = '0190a000-0000-7000-8000-0000000000aa';
+    await sleep(2500); // a full bucket to start from
+    const burst = ghz(gateway, createProduct, {
+      data: productBody(ownerId),
+      args: [
+        ...['--metadata', JSON.stringify(asUser(greedy))],
+        ...['-n', '60', '-c', '5', '--rps', '20'],
+      ],
+    });
+    await sleep(1500);
+    // In the middle of the burst, when the greedy user's bucket is empty.
+    const limited = await call(gateway, createProduct, productBody(ownerId), {
+      headers: asUser(greedy),
+      verbose: true,
+    });
+    const other = await call(gateway, createProduct, productBody(ownerId), {
+      headers: asUser(ownerId),
+    });
+    const report = (await burst) as Awaited<typeof burst> & { total: number };
+    const seconds = report.total / 1e9;
+    const passed = report.statusCodeDistribution.PermissionDenied ?? 0;
+    const exhausted = report.statusCodeDistribution.ResourceExhausted ?? 0;
+    const expected = bucket.maxTokens + bucket.perSecond * seconds;
+    console.log(
+      `CreateProduct burst of one user: ${report.count} calls in ${seconds.toFixed(2)} s at 20/s, ` +
+        `${passed} passed the gateway (expected ${expected.toFixed(1)} = ${bucket.maxTokens} + ${bucket.perSecond}/s), ` +
+        `${exhausted} RESOURCE_EXHAUSTED; another user meanwhile: ${code(other)}`,
+      report.statusCodeDistribution,
+    );
+    expect(report.count).toBe(60);
+    expect(passed + exhausted).toBe(60);
+    expect(Math.abs(passed - expected) / expected).toBeLessThanOrEqual(0.1);
+    expect(code(limited), limited.out).toBe('ResourceExhausted');
+    expect(limited.out).toMatch(/^retry-after: 1$/m);
+    // The other user's bucket is their own, and the gateway's shared one was not used up.
+    expect(other.ok, other.out).toBe(true);
   }, 60_000);
 
   it('writes one JSON access line per call, with the fields an SRE searches by, and no token or personal data', async () => {
@@ -348,21 +400,34 @@ describe('the API gateway over HTTP/JSON', () => {
       timeout: 60_000,
     });
     console.log(`the README's curl recipes:\n${stdout}`);
-    const lines = stdout.trim().split('\n');
+    // The gateway's own JSON answers end in a newline (Envoy's JSON format),
+    // the services' do not: the status then starts a line of its own.
+    const lines = stdout
+      .trim()
+      .replace(/\n (\d{3})$/gm, ' $1')
+      .split('\n');
     expect(lines, stdout).toHaveLength(6);
     const [listed, missing, invalid, noToken, created, userRead] = lines as string[];
     expect(listed).toMatch(/^\{.*\} 200$/);
     expect(missing).toMatch(/"code":5.*google\.rpc\.ResourceInfo.* 404$/);
     expect(invalid).toMatch(/"code":3.*"fieldViolations":\[\{"field":"username".* 400$/);
-    expect(noToken).toBe('CreateProduct needs a token: send authorization: Bearer <JWT> 401');
+    expect(noToken).toBe(
+      '{"code":16,"message":"CreateProduct needs a token: send authorization: Bearer <JWT>"} 401',
+    );
     expect(created).toMatch(/^\{"product":\{"id":"[0-9a-f-]{36}",.* 200$/);
-    expect(userRead).toBe('RBAC: access denied 403');
+    expect(userRead).toBe('{"code":7,"message":"RBAC: access denied"} 403');
   });
 
   it('applies the token and owner rules to JSON callers, with the same reasons as over gRPC', async () => {
     const body = productBody(ownerId);
     const noToken = await json('POST', '/v1/products', body);
     expect(noToken.status, noToken.text).toBe(401);
+    // The gateway's own answers are a google.rpc.Status as JSON too.
+    expect(noToken.headers.get('content-type')).toBe('application/json');
+    expect(noToken.json).toEqual({
+      code: 16,
+      message: 'CreateProduct needs a token: send authorization: Bearer <JWT>',
+    });
     // A forged subject header changes nothing: the gateway strips it first.
     const forged = await json('POST', '/v1/products', body, { 'x-shop-subject': ownerId });
     expect(forged.status, forged.text).toBe(401);
@@ -370,7 +435,7 @@ describe('the API gateway over HTTP/JSON', () => {
       authorization: `Bearer ${mintLabToken({ subject: ownerId, ttlSeconds: -600 })}`,
     });
     expect(expired.status, expired.text).toBe(401);
-    expect(expired.text).toContain('Jwt is expired');
+    expect(expired.json).toEqual({ code: 16, message: 'Jwt is expired' });
     const other = await json('POST', '/v1/products', body, {
       ...asUser('0190a000-0000-7000-8000-000000000002'),
       'x-shop-subject': ownerId,
@@ -393,11 +458,16 @@ describe('the API gateway over HTTP/JSON', () => {
     for (const path of [`/v1/users/${ownerId}`, '/v1/users', `/v1/users:batchGet?ids=${ownerId}`]) {
       const denied = await json('GET', path);
       expect(denied.status, `${path}: ${denied.text}`).toBe(403);
+      expect(denied.json).toEqual({ code: 7, message: 'RBAC: access denied' });
     }
   });
 
   it('limits JSON sign-ups with the gRPC bucket: HTTP 429 with retry-after; gRPC callers RESOURCE_EXHAUSTED', async () => {
-    const bucket = createUserBucket();
+    const bucket = labBucket(
+      'shop-gateway',
+      'envoy.filters.http.local_ratelimit',
+      '/shop.user.v1.UserService/CreateUser',
+    );
     await sleep(1500); // a full bucket to start from
     const burst = await Promise.all(
       Array.from({ length: 3 * bucket.maxTokens }, (_, i) =>
@@ -413,6 +483,7 @@ describe('the API gateway over HTTP/JSON', () => {
     expect(passed).toBeGreaterThanOrEqual(bucket.maxTokens - 1);
     expect(passed).toBeLessThanOrEqual(bucket.maxTokens + 3);
     expect(limited[0]?.headers.get('retry-after')).toBe('1');
+    expect(limited[0]?.json).toEqual({ code: 8, message: 'local_rate_limited' });
     // The same bucket, chosen by the transcoded gRPC path: while JSON callers
     // keep it empty, gRPC sign-ups are refused too (a gRPC call may still
     // catch a token as it is refilled: one refusal of three is the proof).

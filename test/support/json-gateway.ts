@@ -2,7 +2,8 @@
 // (.tools/bin/envoy, tools/envoy/), without the mesh: the HTTP filters of
 // mesh/gateway-filters.yaml and the generated mesh/gateway-transcoder.yaml,
 // read from those files and put in the order istiod would put them
-// (test/k8s/envoy-filters.ts), routed by the path prefixes of
+// (test/k8s/envoy-filters.ts), with the connection manager settings they
+// merge in (local replies), routed by the path prefixes of
 // mesh/gateway.yaml's VirtualService to services on this machine. Istio's
 // own filters (jwt_authn, RBAC, stats) are not here: the mesh lab has them
 // (test/mesh/gateway.test.ts).
@@ -12,7 +13,7 @@ import { type Child, repo, spawnChild } from '../../scripts/lib/child-process.js
 import { freePort } from '../../scripts/lib/free-port.js';
 import { transcoderFile } from '../../scripts/lib/gateway-transcoder.js';
 import { gatewayHttpFilterChain } from '../k8s/envoy-filters.js';
-import { list, named, parseObjects, text } from '../k8s/manifests.js';
+import { get, list, named, parseObjects, text } from '../k8s/manifests.js';
 
 export const envoyPath = join(repo, '.tools/bin/envoy');
 
@@ -67,6 +68,21 @@ export async function startJsonGateway(upstreams: {
   if (!existsSync(envoyPath))
     throw new Error(`${envoyPath} is missing: run scripts/install-tools.sh envoy`);
   const objects = meshObjects('mesh/gateway-filters.yaml', transcoderFile, 'mesh/gateway.yaml');
+  // The connection manager's own settings the gateway's EnvoyFilters merge
+  // in (NETWORK_FILTER patches: the local replies' mappers).
+  const managerPatches = objects
+    .filter((o) => o.kind === 'EnvoyFilter')
+    .flatMap((o) => list(o, 'spec', 'configPatches'))
+    .filter(
+      (p) => text(p, 'applyTo') === 'NETWORK_FILTER' && text(p, 'patch', 'operation') === 'MERGE',
+    )
+    .map((p) => {
+      const { '@type': _, ...fields } = get(p, 'patch', 'value', 'typed_config') as Record<
+        string,
+        unknown
+      >;
+      return fields;
+    });
   const filters = gatewayHttpFilterChain(objects)
     .filter((f) => f.typedConfig !== undefined)
     .map((f) => ({ name: f.name, typed_config: f.typedConfig }));
@@ -94,6 +110,7 @@ export async function startJsonGateway(upstreams: {
                   typed_config: {
                     '@type':
                       'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    ...Object.assign({}, ...managerPatches),
                     stat_prefix: 'gateway',
                     // HTTP/1.1 and h2c on one port, as istiod sets it for a gateway.
                     codec_type: 'AUTO',
