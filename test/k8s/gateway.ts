@@ -6,7 +6,7 @@ import { createPublicKey } from 'node:crypto';
 import { labIssuer, labKey, labKid } from '../../scripts/lib/lab-token.js';
 import { gatewaySubjectHeader } from '../../services/product/gateway-subject.js';
 import { rpcs } from './checks.js';
-import { gatewayHttpFilterChain } from './envoy-filters.js';
+import { gatewayEnvoyFilters, gatewayHttpFilterChain } from './envoy-filters.js';
 import { get, type K8sObject, labels, list, ofKind, text } from './manifests.js';
 import { overlayLineage } from './tools.js';
 
@@ -187,7 +187,7 @@ export const gatewayJsonReplyCodes: Record<number, number> = {
  * callers (a gRPC caller's grpc-message would otherwise be the JSON text).
  */
 export function gatewayLocalReplyProblems(objects: readonly K8sObject[]): string[] {
-  const mappers = gatewayEnvoyFiltersOnGateway(objects)
+  const mappers = gatewayEnvoyFilters(objects)
     .flatMap((f) => list(f, 'spec', 'configPatches'))
     .filter((p) => text(p, 'applyTo') === 'NETWORK_FILTER')
     .flatMap((p) =>
@@ -235,16 +235,9 @@ export function gatewayLocalReplyProblems(objects: readonly K8sObject[]): string
   return problems;
 }
 
-const gatewayEnvoyFiltersOnGateway = (objects: readonly K8sObject[]) =>
-  ofKind(objects, 'EnvoyFilter').filter(
-    (f) =>
-      f.metadata.namespace === 'istio-system' &&
-      labels(f, 'spec', 'workloadSelector', 'labels').istio === 'ingressgateway',
-  );
-
 /** The typed configs of the gateway's per-route local rate limit filters. */
 function gatewayRateLimitConfigs(objects: readonly K8sObject[]): unknown[] {
-  return gatewayEnvoyFiltersOnGateway(objects)
+  return gatewayEnvoyFilters(objects)
     .flatMap((f) => list(f, 'spec', 'configPatches'))
     .map((p) => get(p, 'patch', 'value'))
     .filter((v) => text(v, 'name') === 'envoy.filters.http.local_ratelimit')

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { type Child, repo, spawnChild } from '../../scripts/lib/child-process.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { transcoderFile } from '../../scripts/lib/gateway-transcoder.js';
-import { gatewayHttpFilterChain } from '../k8s/envoy-filters.js';
+import { gatewayEnvoyFilters, gatewayHttpFilterChain } from '../k8s/envoy-filters.js';
 import { get, list, named, parseObjects, text } from '../k8s/manifests.js';
 
 export const envoyPath = join(repo, '.tools/bin/envoy');
@@ -70,8 +70,7 @@ export async function startJsonGateway(upstreams: {
   const objects = meshObjects('mesh/gateway-filters.yaml', transcoderFile, 'mesh/gateway.yaml');
   // The connection manager's own settings the gateway's EnvoyFilters merge
   // in (NETWORK_FILTER patches: the local replies' mappers).
-  const managerPatches = objects
-    .filter((o) => o.kind === 'EnvoyFilter')
+  const managerPatches = gatewayEnvoyFilters(objects)
     .flatMap((o) => list(o, 'spec', 'configPatches'))
     .filter(
       (p) => text(p, 'applyTo') === 'NETWORK_FILTER' && text(p, 'patch', 'operation') === 'MERGE',
