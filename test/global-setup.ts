@@ -10,17 +10,18 @@ type Need = 'dist' | 'postgres' | `tool:${string}`;
 
 /**
  * What each project's tests need before they start (tests never skip for a
- * missing tool): the pinned Go test peers in .tools/bin (built once, reused
- * while their module is unchanged), PostgreSQL server binaries (installed
- * from Debian's packages when absent, unless PG_BIN or TEST_DATABASE_URL
- * says where they are), and the compiled services in dist/ (end-to-end tests
- * start the real entry points, not the TypeScript sources).
+ * missing tool): the pinned test peers in .tools/ (Go tools built once and
+ * reused while their module is unchanged, Kafka's jars fetched once by
+ * Maven), PostgreSQL server binaries (installed from Debian's packages when
+ * absent, unless PG_BIN or TEST_DATABASE_URL says where they are), and the
+ * compiled services in dist/ (end-to-end tests start the real entry points,
+ * not the TypeScript sources).
  */
 const needs: Record<string, Need[]> = {
   unit: [],
   e2e: ['dist', 'tool:grpcurl', 'tool:ghz', 'tool:envoy'],
   tracing: ['dist', 'postgres', 'tool:grpcurl', 'tool:jaeger'],
-  storage: ['dist', 'postgres'],
+  storage: ['dist', 'postgres', 'tool:kafka'],
   k8s: ['tool:kubeconform', 'tool:istioctl', 'tool:prometheus'],
   install: [],
   mesh: [

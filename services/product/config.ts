@@ -1,4 +1,11 @@
-import { type Env, readAddress, readChoice, readDuration } from '../shared/process/config.js';
+import { type KafkaConfig, readKafkaConfig } from '../shared/events/kafka-config.js';
+import {
+  ConfigError,
+  type Env,
+  readAddress,
+  readChoice,
+  readDuration,
+} from '../shared/process/config.js';
 import { readServiceConfig, type ServiceConfig } from '../shared/process/service-config.js';
 
 export const PRODUCT_SERVICE_NAME = 'product-service';
@@ -19,12 +26,15 @@ export interface ProductConfig extends ServiceConfig {
   userEvents: {
     /**
      * USER_EVENTS_TRANSPORT: how UserService's events reach the owner read
-     * model (default grpc). `grpc`: follow UserService's StreamUserEvents at
-     * USER_SERVICE_ADDRESS, nothing else to run. `none`: no read model, every
-     * read asks UserService for its owners (the behaviour before events).
-     * Kafka comes in a later slice.
+     * model (default `kafka` when KAFKA_BROKERS is set, else `grpc`).
+     * `grpc`: follow UserService's StreamUserEvents at USER_SERVICE_ADDRESS,
+     * nothing else to run. `kafka`: consume the topic in the consumer group
+     * `product-service.owners`. `none`: no read model, every read asks
+     * UserService for its owners (the behaviour before events).
      */
-    transport: 'grpc' | 'none';
+    transport: 'grpc' | 'kafka' | 'none';
+    /** KAFKA_BROKERS and KAFKA_TOPIC; set when the transport is `kafka`. */
+    kafka: KafkaConfig | undefined;
   };
 }
 
@@ -36,8 +46,19 @@ export function loadProductConfig(env: Env): ProductConfig {
       address: readAddress(env, 'USER_SERVICE_ADDRESS', 'localhost:50051'),
       timeoutMs: readDuration(env, 'USER_SERVICE_TIMEOUT', 2000, { minMs: 1, maxMs: 60_000 }),
     },
-    userEvents: {
-      transport: readChoice(env, 'USER_EVENTS_TRANSPORT', 'grpc', ['grpc', 'none'] as const),
-    },
+    userEvents: readUserEvents(env),
   };
+}
+
+function readUserEvents(env: Env): ProductConfig['userEvents'] {
+  const kafka = readKafkaConfig(env);
+  const transport = readChoice(env, 'USER_EVENTS_TRANSPORT', kafka ? 'kafka' : 'grpc', [
+    'grpc',
+    'kafka',
+    'none',
+  ] as const);
+  if (transport === 'kafka' && !kafka) {
+    throw new ConfigError('USER_EVENTS_TRANSPORT: kafka needs KAFKA_BROKERS (host:port, …)');
+  }
+  return { transport, kafka: transport === 'kafka' ? kafka : undefined };
 }

@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import type {
   StreamUserEventsResponse,
   UserEventServiceClient,
 } from '../gen/shop/user/v1/events.pb.js';
 import { summarizeError } from '../shared/errors/describe-error.js';
+import { type BackoffOptions, createBackoff } from '../shared/process/backoff.js';
 import type { Logger } from '../shared/process/logger.js';
 import { recurringWarning } from '../shared/process/recurring-warning.js';
 import type { DeliveredEvent, UserEventTransport } from './user-event-transport.js';
@@ -22,7 +22,7 @@ export interface GrpcUserEventTransportOptions {
   client: UserEventServiceClient;
   log: Logger;
   /** Wait before reconnecting: doubles from initialMs up to maxMs, ±20% (default 100ms, 5s). */
-  backoff?: { initialMs: number; maxMs: number };
+  backoff?: BackoffOptions;
 }
 
 const isGrpcError = (error: unknown): error is ServiceError =>
@@ -39,13 +39,12 @@ export function createGrpcUserEventTransport(
   options: GrpcUserEventTransportOptions,
 ): UserEventTransport {
   const { client, log } = options;
-  const backoff = options.backoff ?? { initialMs: 100, maxMs: 5000 };
   const unavailable = recurringWarning('user events unavailable', userEventsUnavailableIntervalMs);
 
   return {
     name: 'grpc',
     async follow(sink, signal) {
-      let delayMs = backoff.initialMs;
+      const backoff = createBackoff(options.backoff);
       let failures = 0;
       while (!signal.aborted) {
         let connected = false;
@@ -56,7 +55,7 @@ export function createGrpcUserEventTransport(
           signal.addEventListener('abort', cancel, { once: true });
           call.once('metadata', () => {
             connected = true;
-            delayMs = backoff.initialMs;
+            backoff.reset();
             log.info({ after_position: String(after), failures }, 'following user events');
             failures = 0;
           });
@@ -85,16 +84,12 @@ export function createGrpcUserEventTransport(
           unavailable.record(log, {
             err: summarizeError(error),
             code: isGrpcError(error) ? status[error.code] : undefined,
-            retry_in_ms: delayMs,
+            retry_in_ms: backoff.delayMs,
           });
         }
         if (signal.aborted) break;
         // A stream that was up and ended reconnects at once; failures back off.
-        if (!connected || failures > 0) {
-          const jitter = 0.8 + Math.random() * 0.4;
-          await sleep(Math.round(delayMs * jitter), undefined, { signal }).catch(() => {});
-          delayMs = Math.min(delayMs * 2, backoff.maxMs);
-        }
+        if (!connected || failures > 0) await backoff.wait(signal);
       }
     },
   };

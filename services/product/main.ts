@@ -8,6 +8,7 @@ import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
 import { loadProductConfig, PRODUCT_SERVICE_NAME } from './config.js';
 import { createGrpcUserEventTransport } from './grpc-user-event-transport.js';
+import { createKafkaUserEventTransport } from './kafka-user-event-transport.js';
 import { productMigrations } from './migrations.js';
 import { createOwnerDirectory } from './owner-directory.js';
 import { createOwnerReplication } from './owner-replication.js';
@@ -29,21 +30,21 @@ runMain({
     );
     const userService = createOwnerDirectory(users, { timeoutMs: config.userService.timeoutMs });
     const readModel = createSqlOwnerReadModel(db);
+    const { transport: chosen, kafka } = config.userEvents;
     const events =
-      config.userEvents.transport === 'grpc'
+      chosen === 'grpc'
         ? new UserEventServiceClient(
             config.userService.address,
             credentials.createInsecure(),
             dependencyChannelOptions,
           )
         : undefined;
-    const replication =
-      events &&
-      createOwnerReplication({
-        transport: createGrpcUserEventTransport({ client: events, log }),
-        readModel,
-        log,
-      });
+    const consumer =
+      chosen === 'kafka' && kafka
+        ? createKafkaUserEventTransport({ kafka, clientId: PRODUCT_SERVICE_NAME, log })
+        : undefined;
+    const transport = events ? createGrpcUserEventTransport({ client: events, log }) : consumer;
+    const replication = transport && createOwnerReplication({ transport, readModel, log });
     const server = createProductServer(config.server, {
       store: createSqlProductStore(db),
       owners: replication ? createReplicatedOwnerDirectory(readModel, userService) : userService,
@@ -63,6 +64,7 @@ runMain({
         { name: 'stop owner replication', run: async () => replication?.stop() },
         { name: 'close user service client', run: async () => users.close() },
         { name: 'close user events client', run: async () => events?.close() },
+        { name: 'close kafka consumer', run: async () => consumer?.close() },
         { name: 'close store', run: () => db.close() },
       ],
     };

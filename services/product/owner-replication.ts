@@ -1,5 +1,9 @@
 import { type Link, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { spanContextOf } from '../shared/events/trace-context.js';
+import {
+  createUserEventMetrics,
+  type UserEventMetrics,
+} from '../shared/events/user-event-metrics.js';
 import type { Logger } from '../shared/process/logger.js';
 import { errorType, tracer } from '../shared/telemetry/tracer.js';
 import type { OwnerChange, OwnerReadModel } from './owner-read-model.js';
@@ -17,6 +21,7 @@ export interface OwnerReplicationDeps {
   transport: UserEventTransport;
   readModel: OwnerReadModel;
   log: Logger;
+  metrics?: UserEventMetrics;
 }
 
 /** The owner an event describes, if it is one the read model keeps. */
@@ -36,6 +41,7 @@ function changeOf({ position, event }: DeliveredEvent): OwnerChange {
  */
 export function createOwnerReplication(deps: OwnerReplicationDeps): OwnerReplication {
   const { transport, readModel, log } = deps;
+  const metrics = deps.metrics ?? createUserEventMetrics(transport.name);
   const sink: UserEventSink = {
     positionOf: (stream) => readModel.positionOf(stream),
     async apply(batch) {
@@ -60,6 +66,12 @@ export function createOwnerReplication(deps: OwnerReplicationDeps): OwnerReplica
         });
         try {
           const result = await readModel.apply(stream, events.map(changeOf));
+          const now = Date.now();
+          metrics.consumed(result.applied, result.skipped);
+          // Positions grow within a batch, so the skipped events are its first ones.
+          for (const { event } of events.slice(events.length - result.applied)) {
+            if (event.time) metrics.delay((now - event.time.getTime()) / 1000);
+          }
           const last = events.at(-1)?.event.time;
           log.info(
             {
@@ -67,11 +79,12 @@ export function createOwnerReplication(deps: OwnerReplicationDeps): OwnerReplica
               applied: result.applied,
               skipped: result.skipped,
               position: String(result.position),
-              lag_ms: last ? Date.now() - last.getTime() : undefined,
+              lag_ms: last ? now - last.getTime() : undefined,
             },
             'user events applied',
           );
         } catch (error) {
+          metrics.failed('apply');
           span.setStatus({ code: SpanStatusCode.ERROR, message: errorType(error) });
           throw error;
         } finally {

@@ -1,3 +1,4 @@
+import { type KafkaConfig, readKafkaConfig } from '../shared/events/kafka-config.js';
 import { type Env, readDuration } from '../shared/process/config.js';
 import { readServiceConfig, type ServiceConfig } from '../shared/process/service-config.js';
 
@@ -17,10 +18,15 @@ export interface UserConfig extends ServiceConfig {
      * own registrations are sent at once, whatever the interval.
      */
     pollIntervalMs: number;
+    /**
+     * KAFKA_BROKERS (and KAFKA_TOPIC): when set, a relay also publishes the
+     * outbox to Kafka. The embedded stream stays served either way.
+     */
+    kafka: KafkaConfig | undefined;
   };
 }
 
-/** The settings every service has (see readServiceConfig), plus how event streams poll. */
+/** The settings every service has (see readServiceConfig), plus how events are polled and relayed. */
 export function loadUserConfig(env: Env): UserConfig {
   return {
     ...readServiceConfig(env, USER_SERVICE_NAME, USER_SERVICE_PORT),
@@ -29,6 +35,7 @@ export function loadUserConfig(env: Env): UserConfig {
         minMs: 10,
         maxMs: 60_000,
       }),
+      kafka: readKafkaConfig(env),
     },
   };
 }

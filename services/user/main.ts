@@ -3,7 +3,10 @@
 import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
 import { loadUserConfig, USER_SERVICE_NAME } from './config.js';
+import { createKafkaProducer } from './kafka-producer.js';
+import { createKafkaRelay } from './kafka-relay.js';
 import { userMigrations } from './migrations.js';
+import { createOutboxSignal } from './outbox-signal.js';
 import { createUserServer } from './server.js';
 import { createSqlUserStore } from './sql-store.js';
 
@@ -12,19 +15,42 @@ runMain({
   loadConfig: loadUserConfig,
   async build(config, log) {
     const db = await openSqlClient(config.storage, { log });
+    const store = createSqlUserStore(db);
+    const outbox = createOutboxSignal();
     const server = createUserServer(config.server, {
-      store: createSqlUserStore(db),
+      store,
       log,
+      outbox,
       eventPollIntervalMs: config.events.pollIntervalMs,
     });
+    const { kafka } = config.events;
+    const producer = kafka && createKafkaProducer(kafka, USER_SERVICE_NAME);
+    const relay =
+      producer &&
+      kafka &&
+      createKafkaRelay({
+        store,
+        outbox,
+        pollIntervalMs: config.events.pollIntervalMs,
+        topic: kafka.topic,
+        send: producer.send,
+        log,
+      });
     return {
       server,
       log,
       async ready() {
         const applied = await db.migrate(userMigrations);
         log.info({ applied, dialect: db.dialect }, 'schema up to date');
+        // Only on a migrated schema; ready() runs again only if it failed before this.
+        relay?.start();
       },
-      afterDrain: [{ name: 'close store', run: () => db.close() }],
+      afterDrain: [
+        // Before the store closes: the batch in flight is acknowledged and marked first.
+        { name: 'stop user events relay', run: async () => relay?.stop() },
+        { name: 'close kafka producer', run: async () => producer?.close() },
+        { name: 'close store', run: () => db.close() },
+      ],
     };
   },
 });

@@ -57,4 +57,15 @@ export const userMigrations: readonly Migration[] = [
       ),
     },
   },
+  {
+    // How far each relay (the Kafka one: `kafka:<topic>`) has published the
+    // outbox: the position of the last event its broker acknowledged.
+    version: 3,
+    name: 'create event_relays',
+    sql: `
+  CREATE TABLE event_relays (
+    relay    TEXT NOT NULL PRIMARY KEY,
+    position BIGINT NOT NULL
+  )`,
+  },
 ];

@@ -10,7 +10,7 @@ import {
 import type { Logger } from '../shared/process/logger.js';
 import { DEFAULT_EVENT_POLL_MS } from './config.js';
 import { createUserEventService } from './event-service.js';
-import { createOutboxSignal } from './outbox-signal.js';
+import { createOutboxSignal, type OutboxSignal } from './outbox-signal.js';
 import { createUserService } from './service.js';
 import type { UserStore } from './store.js';
 
@@ -21,6 +21,8 @@ export interface UserServerDeps {
   middleware?: readonly ServerMiddleware[];
   /** How often a caught-up event stream polls the outbox (default DEFAULT_EVENT_POLL_MS). */
   eventPollIntervalMs?: number;
+  /** Told of every registration, to wake the streams (and the Kafka relay, which shares it). */
+  outbox?: OutboxSignal;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface UserServerDeps {
  * reflection on one grpc-js server; not listening yet.
  */
 export function createUserServer(config: GrpcServerConfig, deps: UserServerDeps): GrpcServer {
-  const outbox = createOutboxSignal();
+  const outbox = deps.outbox ?? createOutboxSignal();
   const events: StreamingService<typeof UserEventServiceService> = {
     definition: UserEventServiceService,
     implementation: createUserEventService({

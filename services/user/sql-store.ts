@@ -1,4 +1,4 @@
-import { placeholders, type SqlClient } from '../shared/sql/sql-client.js';
+import { placeholders, type SqlClient, type SqlQueries } from '../shared/sql/sql-client.js';
 import type { StoredEvent, User, UserStore } from './store.js';
 import { userRegisteredEvent } from './user-events.js';
 
@@ -92,6 +92,39 @@ export function createSqlUserStore(db: SqlClient): UserStore {
         [after, limit],
       );
       return rows.map(toEvent);
+    },
+    async relayEvents(relay, limit, publish) {
+      const step = async (q: SqlQueries): Promise<number | undefined> => {
+        await q.query(
+          'INSERT INTO event_relays (relay, position) VALUES (?, 0) ON CONFLICT (relay) DO NOTHING',
+          [relay],
+        );
+        // One relay at a time on PostgreSQL: the others find the row locked
+        // and wait for their next turn instead of publishing every event again.
+        const lock = q.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+        const [row] = await q.query<{ position: bigint | number | string }>(
+          `SELECT position FROM event_relays WHERE relay = ?${lock}`,
+          [relay],
+        );
+        if (!row) return undefined;
+        const rows = await q.query<EventRow>(
+          `SELECT ${eventColumns} FROM user_events WHERE position > ? ORDER BY position LIMIT ?`,
+          [BigInt(row.position), limit],
+        );
+        const events = rows.map(toEvent);
+        const last = events.at(-1);
+        if (!last) return 0;
+        await publish(events);
+        await q.query('UPDATE event_relays SET position = ? WHERE relay = ?', [
+          last.position,
+          relay,
+        ]);
+        return events.length;
+      };
+      // On PostgreSQL the row lock lasts while the broker acknowledges. On
+      // SQLite a transaction would hold the database's only write lock that
+      // long, stalling registrations; it has one process, so needs no turn.
+      return db.dialect === 'postgres' ? db.transaction(step) : step(db);
     },
     async latestEventPosition() {
       const [row] = await db.query<{ position: bigint | number | null }>(

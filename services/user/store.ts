@@ -54,4 +54,18 @@ export interface UserStore {
   eventsAfter(after: bigint, limit: number): Promise<StoredEvent[]>;
   /** The position of the latest event; 0 when there is none. */
   latestEventPosition(): Promise<bigint>;
+  /**
+   * One step of relay `relay`: hands up to `limit` events after the relay's
+   * stored position to `publish`, and stores the last one's position once
+   * `publish` resolved (the broker acknowledged them), so an event is marked
+   * sent only after it was; a failed or interrupted publish sends them
+   * again. Resolves with the number of events published, or `undefined`
+   * when another process holds this relay (PostgreSQL replicas take turns:
+   * one relays while the others wait).
+   */
+  relayEvents(
+    relay: string,
+    limit: number,
+    publish: (events: readonly StoredEvent[]) => Promise<void>,
+  ): Promise<number | undefined>;
 }

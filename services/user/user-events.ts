@@ -1,13 +1,15 @@
 import { type UserEvent, UserRegistered } from '../gen/shop/user/v1/events.pb.js';
 import { newId } from '../shared/api/ids.js';
 import { activeTraceHeaders } from '../shared/events/trace-context.js';
+import {
+  type EncodedUserEvent,
+  USER_REGISTERED,
+  userEventOf,
+} from '../shared/events/user-event-envelope.js';
 import type { OutboxEvent, StoredEvent, User } from './store.js';
 
 /** CloudEvents `source` of UserService's events. */
 export const USER_EVENT_SOURCE = 'urn:shop:user-service';
-
-/** CloudEvents `type` of each payload: the payload message's full name. */
-export const USER_REGISTERED = 'shop.user.v1.UserRegistered';
 
 /**
  * The event announcing a new user: id and username only, never the e-mail,
@@ -30,22 +32,13 @@ export function userRegisteredEvent(user: User): OutboxEvent {
   };
 }
 
-/**
- * A stored event as the proto envelope. A type this code does not know
- * (written by a newer version during a rolling update) goes out without a
- * payload: consumers skip it by its type, and the stream does not stall.
- */
+/** A stored event with its CloudEvents `source`: what both transports send. */
+export function encodedUserEvent(event: StoredEvent): EncodedUserEvent {
+  const { position: _position, ...attributes } = event;
+  return { ...attributes, source: USER_EVENT_SOURCE };
+}
+
+/** A stored event as the proto envelope (the embedded transport's message). */
 export function toUserEvent(event: StoredEvent): UserEvent {
-  return {
-    id: event.id,
-    source: USER_EVENT_SOURCE,
-    type: event.type,
-    subject: event.subject,
-    time: event.time,
-    traceparent: event.traceparent,
-    tracestate: event.tracestate,
-    ...(event.type === USER_REGISTERED
-      ? { userRegistered: UserRegistered.decode(event.data) }
-      : {}),
-  };
+  return userEventOf(encodedUserEvent(event));
 }

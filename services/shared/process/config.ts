@@ -87,13 +87,26 @@ export function readChoice<T extends string>(
   return value as T;
 }
 
+const HOST_PORT = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+
 /** host:port, as grpc-js targets take it (host may be a name, IPv4 or [IPv6]). */
 export function readAddress(env: Env, name: string, fallback: string): string {
   const value = raw(env, name) ?? fallback;
-  if (!/^(?:dns:(?:\/\/\/)?)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(value)) {
+  if (!HOST_PORT.test(value.replace(/^dns:(?:\/\/\/)?/, ''))) {
     fail(name, 'host:port, e.g. localhost:50051', value);
   }
   return value;
+}
+
+/** A comma-separated list of host:port (e.g. Kafka's bootstrap brokers); undefined when unset. */
+export function readAddressList(env: Env, name: string): string[] | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  const addresses = value.split(',').map((part) => part.trim());
+  for (const address of addresses) {
+    if (!HOST_PORT.test(address)) fail(name, 'host:port[,host:port…], e.g. kafka:9092', value);
+  }
+  return addresses;
 }
 
 /**
