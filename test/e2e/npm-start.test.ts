@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { grpcurl, grpcurlJson, repo } from '../support/grpcurl.js';
+import { pidListeningOn } from '../support/listening-pid.js';
 
 let launcher: ChildProcess;
 let output = '';
@@ -211,6 +212,52 @@ describe('npm start, driven by grpcurl', () => {
       owner_id: grace.id,
     });
     expect(graces.products.map((p) => p.name)).toEqual(['Chair']);
+  });
+
+  it('lists owners from its own read model while UserService is stopped', async () => {
+    const linus = (
+      await grpcurlJson<{ user: User }>(users('CreateUser'), {
+        username: 'linus',
+        email: 'linus@example.com',
+      })
+    ).user;
+    await grpcurlJson(products('CreateProduct'), {
+      name: 'Keyboard',
+      owner_id: linus.id,
+      price: { currency_code: 'EUR', units: 90 },
+    });
+    // Every registration's event (one each, positions 1…n) reaches ProductService over the
+    // embedded stream: the last one applied is linus's.
+    const registered = await grpcurlJson<{ users: User[] }>(users('ListUsers'), { page_size: 100 });
+    const position = `"position":"${registered.users.length}"`;
+    await vi.waitFor(
+      () =>
+        expect(output).toMatch(
+          new RegExp(`product-service \\| .*${position}.*"user events applied"`),
+        ),
+      { timeout: 10_000 },
+    );
+    // UserService's own process (npm start's child): stopped, it answers nothing.
+    const pid = pidListeningOn(Number(user.split(':')[1]));
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid as number, 'SIGSTOP');
+    try {
+      expect(
+        (await grpcurl([user, 'grpc.health.v1.Health/Check'], undefined, { maxTime: 2 })).code,
+      ).not.toBe(0);
+      const listed = await grpcurlJson<{
+        products: { name: string; owner: { username: string } }[];
+        ownerResolution: string;
+      }>(products('ListProducts'), {});
+      expect(listed.ownerResolution).toBe('OWNER_RESOLUTION_COMPLETE');
+      expect(listed.products.map((p) => [p.name, p.owner.username])).toEqual([
+        ['Desk lamp', 'ada'],
+        ['Chair', 'grace'],
+        ['Keyboard', 'linus'],
+      ]);
+    } finally {
+      process.kill(pid as number, 'SIGCONT');
+    }
   });
 
   it('shows every error code, with BadRequest details for invalid fields', async () => {
