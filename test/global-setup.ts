@@ -20,7 +20,7 @@ type Need = 'dist' | 'postgres' | `tool:${string}`;
 const needs: Record<string, Need[]> = {
   unit: [],
   e2e: ['dist', 'tool:grpcurl', 'tool:ghz', 'tool:envoy'],
-  tracing: ['dist', 'postgres', 'tool:grpcurl', 'tool:jaeger'],
+  tracing: ['dist', 'postgres', 'tool:grpcurl', 'tool:jaeger', 'tool:kafka'],
   storage: ['dist', 'postgres', 'tool:kafka'],
   k8s: ['tool:kubeconform', 'tool:istioctl', 'tool:prometheus'],
   install: [],
