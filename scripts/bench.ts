@@ -9,7 +9,9 @@
 //   --warmup 1s            unmeasured run before each (default 1s)
 //   --concurrency 50       calls in flight over one connection (default 50)
 //   --variants a,b         only these (default: export off, jaeger 100%,
-//                          jaeger 10%, sdk disabled)
+//                          jaeger 10%, sdk disabled; on request only:
+//                          owners per page, ProductService without its
+//                          owner read model)
 //   --rpcs a,b             only these rows (e.g. GetUser,CreateUser)
 //   --json FILE            also write the report as JSON
 //   --compare FILE         print the change against an earlier --json report

@@ -4,6 +4,8 @@ export interface BenchVariant {
   /** Export spans to a live Jaeger (started for the variant, on the load generator's core). */
   jaeger: boolean;
   env: Record<string, string>;
+  /** Runs only when named in --variants: a comparison, not part of every report. */
+  onRequest?: true;
 }
 
 /**
@@ -24,4 +26,13 @@ export const benchVariants: readonly BenchVariant[] = [
     env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
   },
   { name: 'sdk disabled', jaeger: false, env: { OTEL_SDK_DISABLED: 'true' } },
+  // ProductService as it was before the owner read model (issue 11): every
+  // page asks UserService for its owners (one BatchGetUsers), against
+  // `export off`, where pages read owners from ProductService's own table.
+  {
+    name: 'owners per page',
+    jaeger: false,
+    env: { USER_EVENTS_TRANSPORT: 'none' },
+    onRequest: true,
+  },
 ];

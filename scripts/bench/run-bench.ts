@@ -29,7 +29,7 @@ export interface BenchOptions {
   warmup?: string;
   /** Calls in flight over the one connection (default 50). */
   concurrency?: number;
-  /** Variant names to run (default: all of benchVariants). */
+  /** Variant names to run (default: every one of benchVariants not run on request only). */
   variants?: readonly string[];
   /** Row names to run (default: all of benchScenarios). */
   rpcs?: readonly string[];
@@ -59,8 +59,8 @@ export interface BenchOptions {
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const progress = options.progress ?? (() => {});
-  const variants = benchVariants.filter(
-    (v) => !options.variants || options.variants.includes(v.name),
+  const variants = benchVariants.filter((v) =>
+    options.variants ? options.variants.includes(v.name) : !v.onRequest,
   );
   if (variants.length === 0) throw new Error(`no such variant: ${options.variants?.join(', ')}`);
   const wanted = (s: BenchScenario) => !options.rpcs || options.rpcs.includes(s.rpc);

@@ -10,6 +10,7 @@ import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
 import { expectStatus } from '../support/rpc.js';
 import { callerContext } from './support/caller-context.js';
+import { type Sample, scrape } from './support/scrape.js';
 
 let services: Services;
 
@@ -22,26 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stop();
 });
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The Prometheus text format, one sample a line. */
-async function scrape(url: string): Promise<Sample[]> {
-  const response = await fetch(url);
-  expect(response.headers.get('content-type')).toContain('text/plain');
-  return (await response.text()).split('\n').flatMap((line) => {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) return [];
-    const labels = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    return [{ name: match[1] ?? '', labels, value: Number(match[3]) }];
-  });
-}
 
 /** Call counts by method and status code: the _count series of the duration histogram. */
 function counts(samples: Sample[], name: string): Record<string, number> {

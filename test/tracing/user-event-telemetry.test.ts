@@ -4,7 +4,10 @@
 // events` span (CONSUMER) links to the registration's span, whose trace
 // context travelled in the event (CloudEvents distributed tracing: the
 // envelope's traceparent, the `ce_traceparent` header on Kafka); on Kafka the
-// relay's `send` span (PRODUCER) links to it too.
+// relay's `send` span (PRODUCER) links to it too. And the events' metrics on
+// both services' /metrics: published, consumed, delay, lag, apply failures
+// (a record no consumer can read, written by another producer, counted and
+// skipped without stalling its partition).
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,8 +21,10 @@ import {
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { USER_EVENTS_TOPIC } from '../../services/shared/events/kafka-binding.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
+import { createKafkaProducer } from '../../services/user/kafka-producer.js';
 import { type KafkaBroker, startKafka } from '../support/kafka.js';
 import { callerContext } from './support/caller-context.js';
+import { scrape, total } from './support/scrape.js';
 
 /** The first span of `service` named `operation` that links to `traceId`, across recent traces. */
 async function linkedSpan(
@@ -119,5 +124,68 @@ describe.each(['grpc', 'kafka'] as const)('the %s transport', (transport) => {
     expect(tagOf(relay.span, 'span.kind')).toBe('producer');
     expect(tagOf(relay.span, 'messaging.system')).toBe('kafka');
     expect(tagOf(relay.span, 'messaging.destination.name')).toBe(USER_EVENTS_TOPIC);
+  });
+
+  it('counts events published, consumed and malformed, their delay and the lag', async () => {
+    const labels = { transport };
+    const consumed = async () =>
+      total(await scrape(services.product.metricsUrl), 'shop_user_events_consumed_total', {
+        ...labels,
+        outcome: 'applied',
+      });
+    const before = await consumed();
+    if (kafka) {
+      // Another producer's record without the CloudEvents attributes, ahead of the next event.
+      const foreign = createKafkaProducer(
+        { brokers: [kafka.bootstrap], topic: USER_EVENTS_TOPIC },
+        'foreign-producer',
+      );
+      await foreign.send([{ key: Buffer.from('x'), value: Buffer.from('{}'), headers: new Map() }]);
+      await foreign.close();
+    }
+    const suffix = `metrics_${transport}_${Date.now().toString(36)}`;
+    await unaryCall(services.userClient, 'createUser', {
+      username: suffix,
+      email: `${suffix}@example.com`,
+      requestId: '',
+    });
+    await expect.poll(consumed, { timeout: 15_000, interval: 200 }).toBe(before + 1);
+
+    const product = await scrape(services.product.metricsUrl);
+    const user = await scrape(services.user.metricsUrl);
+    // One event per registration in this file (two), each applied once.
+    expect(before + 1).toBe(2);
+    expect(
+      total(product, 'shop_user_events_consumed_total', { ...labels, outcome: 'skipped' }),
+    ).toBe(0);
+    expect(total(product, 'shop_user_events_delay_count', labels)).toBe(2);
+    expect(total(product, 'shop_user_events_delay_bucket', { ...labels, le: '+Inf' })).toBe(2);
+    expect(
+      total(product, 'shop_user_events_apply_failures_total', { ...labels, outcome: 'apply' }),
+    ).toBe(0);
+    if (!kafka) {
+      // The embedded stream has no broker: nothing is published, there is no lag to ask.
+      expect(total(user, 'shop_user_events_published_total')).toBe(0);
+      return;
+    }
+    expect(
+      total(user, 'shop_user_events_published_total', {
+        ...labels,
+        messaging_destination_name: USER_EVENTS_TOPIC,
+      }),
+    ).toBe(2);
+    expect(
+      total(product, 'shop_user_events_apply_failures_total', { ...labels, outcome: 'malformed' }),
+    ).toBe(1);
+    // The group's lag, read every 5 s: every record committed, the malformed one too.
+    await expect
+      .poll(
+        async () =>
+          (await scrape(services.product.metricsUrl)).find(
+            (s) => s.name === 'shop_user_events_lag' && s.labels.transport === 'kafka',
+          )?.value,
+        { timeout: 15_000, interval: 500 },
+      )
+      .toBe(0);
   });
 });
