@@ -59,12 +59,13 @@ runMain({
         // Only on a migrated schema; ready() runs again only if it failed before this.
         replication?.start();
       },
+      // Steps only for what runs. Before the store closes: the batch being
+      // applied commits first.
       afterDrain: [
-        // Before the store closes: the batch being applied commits first.
-        { name: 'stop owner replication', run: async () => replication?.stop() },
+        ...(replication ? [{ name: 'stop owner replication', run: () => replication.stop() }] : []),
         { name: 'close user service client', run: async () => users.close() },
-        { name: 'close user events client', run: async () => events?.close() },
-        { name: 'close kafka consumer', run: async () => consumer?.close() },
+        ...(events ? [{ name: 'close user events client', run: async () => events.close() }] : []),
+        ...(consumer ? [{ name: 'close kafka consumer', run: () => consumer.close() }] : []),
         { name: 'close store', run: () => db.close() },
       ],
     };

@@ -45,10 +45,11 @@ runMain({
         // Only on a migrated schema; ready() runs again only if it failed before this.
         relay?.start();
       },
+      // Steps only for what runs. Before the store closes: the relay's batch
+      // in flight is acknowledged and marked first.
       afterDrain: [
-        // Before the store closes: the batch in flight is acknowledged and marked first.
-        { name: 'stop user events relay', run: async () => relay?.stop() },
-        { name: 'close kafka producer', run: async () => producer?.close() },
+        ...(relay ? [{ name: 'stop user events relay', run: () => relay.stop() }] : []),
+        ...(producer ? [{ name: 'close kafka producer', run: () => producer.close() }] : []),
         { name: 'close store', run: () => db.close() },
       ],
     };

@@ -53,7 +53,12 @@ describe('migrate command', () => {
       [],
       users.database,
     );
-    expect(tables.map((t) => t.table_name)).toEqual(['schema_migrations', 'user_events', 'users']);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      'event_relays',
+      'schema_migrations',
+      'user_events',
+      'users',
+    ]);
     const again = migrate('user', { DATABASE_URL: users.url });
     expect(again.status).toBe(0);
     expect(again.json).toEqual([expect.objectContaining({ applied: 0 })]);
