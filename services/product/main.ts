@@ -8,7 +8,6 @@ import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
 import { loadProductConfig, PRODUCT_SERVICE_NAME } from './config.js';
 import { createGrpcUserEventTransport } from './grpc-user-event-transport.js';
-import { createKafkaUserEventTransport } from './kafka-user-event-transport.js';
 import { productMigrations } from './migrations.js';
 import { createOwnerDirectory } from './owner-directory.js';
 import { createOwnerReplication } from './owner-replication.js';
@@ -41,7 +40,12 @@ runMain({
         : undefined;
     const consumer =
       chosen === 'kafka' && kafka
-        ? createKafkaUserEventTransport({ kafka, clientId: PRODUCT_SERVICE_NAME, log })
+        ? // Loaded only when used, as in UserService: the Kafka client is slow to import.
+          (await import('./kafka-user-event-transport.js')).createKafkaUserEventTransport({
+            kafka,
+            clientId: PRODUCT_SERVICE_NAME,
+            log,
+          })
         : undefined;
     const transport = events ? createGrpcUserEventTransport({ client: events, log }) : consumer;
     const replication = transport && createOwnerReplication({ transport, readModel, log });

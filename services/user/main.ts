@@ -3,7 +3,6 @@
 import { runMain } from '../shared/process/run-main.js';
 import { openSqlClient } from '../shared/sql/open-sql-client.js';
 import { loadUserConfig, USER_SERVICE_NAME } from './config.js';
-import { createKafkaProducer } from './kafka-producer.js';
 import { createKafkaRelay } from './kafka-relay.js';
 import { userMigrations } from './migrations.js';
 import { createOutboxSignal } from './outbox-signal.js';
@@ -24,7 +23,10 @@ runMain({
       eventPollIntervalMs: config.events.pollIntervalMs,
     });
     const { kafka } = config.events;
-    const producer = kafka && createKafkaProducer(kafka, USER_SERVICE_NAME);
+    // Loaded only when used: the Kafka client's modules take a few hundred
+    // milliseconds to import, which every start would pay (exec to SERVING).
+    const producer =
+      kafka && (await import('./kafka-producer.js')).createKafkaProducer(kafka, USER_SERVICE_NAME);
     const relay =
       producer &&
       kafka &&

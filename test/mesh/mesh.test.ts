@@ -252,11 +252,19 @@ describe('the mesh lab', () => {
       'user-service.shop',
       'user-service',
     ];
+    // Complete once every service has spans and every span's parent has
+    // arrived: each proxy flushes its spans on its own schedule, so a
+    // sidecar's inbound span can come after the app spans under it.
+    const complete = (t: JaegerTrace) => {
+      const services = new Set(t.spans.map((s) => serviceOf(t, s)));
+      const ids = new Set(t.spans.map((s) => s.spanID));
+      const orphans = t.spans.filter((s) => !ids.has(parentOf(s) ?? ''));
+      return wanted.every((w) => services.has(w)) && orphans.length === 1;
+    };
     let trace: JaegerTrace | undefined;
     for (const started = Date.now(); Date.now() - started < 30_000; await sleep(500)) {
       trace = await jaeger.trace(traceId);
-      const services = new Set(trace?.spans.map((s) => serviceOf(trace as JaegerTrace, s)));
-      if (wanted.every((w) => services.has(w))) break;
+      if (trace && complete(trace)) break;
     }
     if (!trace) throw new Error(`no trace ${traceId} in the lab's Jaeger`);
     const t = trace;
