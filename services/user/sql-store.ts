@@ -37,6 +37,15 @@ function toEvent(row: EventRow): StoredEvent {
   };
 }
 
+/** Up to `limit` events after position `after`, oldest first: what streams and the relay read. */
+async function eventsAfter(q: SqlQueries, after: bigint, limit: number): Promise<StoredEvent[]> {
+  const rows = await q.query<EventRow>(
+    `SELECT ${eventColumns} FROM user_events WHERE position > ? ORDER BY position LIMIT ?`,
+    [after, limit],
+  );
+  return rows.map(toEvent);
+}
+
 function toUser(row: UserRow): User {
   return {
     id: row.id,
@@ -86,13 +95,7 @@ export function createSqlUserStore(db: SqlClient): UserStore {
         );
       });
     },
-    async eventsAfter(after, limit) {
-      const rows = await db.query<EventRow>(
-        `SELECT ${eventColumns} FROM user_events WHERE position > ? ORDER BY position LIMIT ?`,
-        [after, limit],
-      );
-      return rows.map(toEvent);
-    },
+    eventsAfter: (after, limit) => eventsAfter(db, after, limit),
     async relayEvents(relay, limit, publish) {
       const step = async (q: SqlQueries): Promise<number | undefined> => {
         await q.query(
@@ -107,11 +110,7 @@ export function createSqlUserStore(db: SqlClient): UserStore {
           [relay],
         );
         if (!row) return undefined;
-        const rows = await q.query<EventRow>(
-          `SELECT ${eventColumns} FROM user_events WHERE position > ? ORDER BY position LIMIT ?`,
-          [BigInt(row.position), limit],
-        );
-        const events = rows.map(toEvent);
+        const events = await eventsAfter(q, BigInt(row.position), limit);
         const last = events.at(-1);
         if (!last) return 0;
         await publish(events);
