@@ -4,18 +4,19 @@ import {
   createUserEventMetrics,
   type UserEventMetrics,
 } from '../shared/events/user-event-metrics.js';
+import { type BackgroundLoop, createBackgroundLoop } from '../shared/process/background-loop.js';
 import type { Logger } from '../shared/process/logger.js';
 import { errorType, tracer } from '../shared/telemetry/tracer.js';
 import type { OwnerChange, OwnerReadModel } from './owner-read-model.js';
 import type { DeliveredEvent, UserEventSink, UserEventTransport } from './user-event-transport.js';
 
 /** Keeps the owner read model current from UserService's events, in the background. */
-export interface OwnerReplication {
-  /** Starts following; the schema must be migrated. Calling it again does nothing. */
-  start(): void;
-  /** Stops following and resolves once the batch being applied, if any, has committed. */
-  stop(): Promise<void>;
-}
+/**
+ * Follows the transport in the background: start() once the schema is
+ * migrated; stop() resolves once the batch being applied, if any, has
+ * committed.
+ */
+export type OwnerReplication = BackgroundLoop;
 
 export interface OwnerReplicationDeps {
   transport: UserEventTransport;
@@ -94,22 +95,10 @@ export function createOwnerReplication(deps: OwnerReplicationDeps): OwnerReplica
     },
   };
 
-  let running: { controller: AbortController; done: Promise<void> } | undefined;
-  return {
-    start() {
-      if (running) return;
-      const controller = new AbortController();
-      log.info({ transport: transport.name }, 'owner replication starting');
-      const done = transport.follow(sink, controller.signal).catch((error: unknown) => {
-        // follow() handles its own failures; reaching here is a bug, not an outage.
-        log.error({ err: error }, 'owner replication stopped unexpectedly');
-      });
-      running = { controller, done };
-    },
-    async stop() {
-      if (!running) return;
-      running.controller.abort();
-      await running.done;
-    },
-  };
+  return createBackgroundLoop({
+    name: 'owner replication',
+    fields: { transport: transport.name },
+    log,
+    run: (signal) => transport.follow(sink, signal),
+  });
 }

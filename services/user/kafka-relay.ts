@@ -6,6 +6,7 @@ import {
   createUserEventMetrics,
   type UserEventMetrics,
 } from '../shared/events/user-event-metrics.js';
+import { type BackgroundLoop, createBackgroundLoop } from '../shared/process/background-loop.js';
 import { type BackoffOptions, createBackoff } from '../shared/process/backoff.js';
 import type { Logger } from '../shared/process/logger.js';
 import { recurringWarning } from '../shared/process/recurring-warning.js';
@@ -14,13 +15,12 @@ import type { OutboxSignal } from './outbox-signal.js';
 import type { UserStore } from './store.js';
 import { encodedUserEvent } from './user-events.js';
 
-/** Publishes the outbox in the background, while the process runs. */
-export interface EventRelay {
-  /** Starts relaying; the schema must be migrated. Calling it again does nothing. */
-  start(): void;
-  /** Stops and resolves once the batch in flight, if any, was acknowledged and marked (or failed). */
-  stop(): Promise<void>;
-}
+/**
+ * Publishes the outbox in the background, while the process runs: start()
+ * once the schema is migrated; stop() resolves once the batch in flight, if
+ * any, was acknowledged and marked (or failed).
+ */
+export type EventRelay = BackgroundLoop;
 
 export interface KafkaRelayDeps {
   store: UserStore;
@@ -127,22 +127,5 @@ export function createKafkaRelay(deps: KafkaRelayDeps): EventRelay {
     }
   }
 
-  let running: { controller: AbortController; done: Promise<void> } | undefined;
-  return {
-    start() {
-      if (running) return;
-      const controller = new AbortController();
-      log.info({ topic }, 'user events relay starting');
-      const done = run(controller.signal).catch((error: unknown) => {
-        // run() handles its own failures; reaching here is a bug, not an outage.
-        log.error({ err: error }, 'user events relay stopped unexpectedly');
-      });
-      running = { controller, done };
-    },
-    async stop() {
-      if (!running) return;
-      running.controller.abort();
-      await running.done;
-    },
-  };
+  return createBackgroundLoop({ name: 'user events relay', fields: { topic }, log, run });
 }
