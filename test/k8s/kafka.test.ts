@@ -4,9 +4,9 @@
 // production with k8s/components/strimzi-kafka renders, validates, and
 // declares a Kafka and a topic the services can use. The last block breaks
 // a copy to show each check can fail.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USER_EVENTS_TOPIC } from '../../services/shared/events/kafka-binding.js';
 import { shopDeployments, shopServices } from './checks.js';
@@ -20,8 +20,8 @@ import {
   overlayNames,
   parseObjects,
   type Rendered,
-  render,
   renderOverlay,
+  renderWithComponent,
   repoRoot,
 } from './manifests.js';
 import {
@@ -98,22 +98,8 @@ it('the local overlay keeps the embedded gRPC stream: no Deployment reads KAFKA_
 });
 
 /** production with the strimzi-kafka component, as a user's overlay would add it. */
-function renderProductionWithStrimzi(dir: string): Rendered {
-  mkdirSync(dir, { recursive: true });
-  // Paths relative: kustomize refuses absolute ones.
-  const from = (path: string) => relative(dir, join(repoRoot, path));
-  writeFileSync(
-    join(dir, 'kustomization.yaml'),
-    [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      `resources: [${from('k8s/overlays/production')}]`,
-      `components: [${from('k8s/components/strimzi-kafka')}]`,
-      '',
-    ].join('\n'),
-  );
-  return render(dir);
-}
+const renderProductionWithStrimzi = (dir: string): Rendered =>
+  renderWithComponent(dir, 'overlays/production', 'components/strimzi-kafka');
 
 describe('production with the strimzi-kafka component', () => {
   let rendered: Rendered;

@@ -1,8 +1,8 @@
 // Renders the kustomize overlays the way `kubectl apply -k` would and gives
 // the tests typed access to the objects they check.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -52,6 +52,27 @@ export function render(dir: string): Rendered {
 
 export function renderOverlay(name: string, root = repoRoot): Rendered {
   return render(join(root, 'k8s/overlays', name));
+}
+
+/**
+ * Overlay `overlay` with the opt-in component `component` (paths under
+ * k8s/), as a user's own kustomization in `dir` would add it, rendered.
+ */
+export function renderWithComponent(dir: string, overlay: string, component: string): Rendered {
+  mkdirSync(dir, { recursive: true });
+  // Paths relative: kustomize refuses absolute ones.
+  const from = (path: string) => relative(dir, join(repoRoot, 'k8s', path));
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      `resources: [${from(overlay)}]`,
+      `components: [${from(component)}]`,
+      '',
+    ].join('\n'),
+  );
+  return render(dir);
 }
 
 export function parseObjects(yaml: string): K8sObject[] {

@@ -5,15 +5,7 @@
 // Prometheus Operator's copies (operator/) are current and valid against the
 // Operator's own CRDs. The last block proves promtool catches a broken rule,
 // so a pass means something.
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +19,7 @@ import {
   list,
   ofKind,
   parseObjects,
-  render,
+  renderWithComponent,
   repoRoot,
   selects,
   text,
@@ -109,22 +101,12 @@ describe('with the Prometheus Operator (local overlay + monitoring/operator)', (
   let objects: ReturnType<typeof parseObjects>;
 
   beforeAll(() => {
-    // A kustomization that adds the opt-in component to the local overlay,
-    // as a user would (paths relative: kustomize refuses absolute ones).
-    const dir = join(work, 'with-operator');
-    mkdirSync(dir, { recursive: true });
-    const from = (path: string) => relative(dir, join(repoRoot, path));
-    writeFileSync(
-      join(dir, 'kustomization.yaml'),
-      [
-        'apiVersion: kustomize.config.k8s.io/v1beta1',
-        'kind: Kustomization',
-        `resources: [${from('k8s/overlays/local')}]`,
-        `components: [${from('k8s/components/monitoring/operator')}]`,
-        '',
-      ].join('\n'),
+    // The opt-in component added to the local overlay, as a user would.
+    const rendered = renderWithComponent(
+      join(work, 'with-operator'),
+      'overlays/local',
+      'components/monitoring/operator',
     );
-    const rendered = render(dir);
     objects = rendered.objects;
     file = join(work, 'with-operator.yaml');
     writeFileSync(file, rendered.yaml);

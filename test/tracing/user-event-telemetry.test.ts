@@ -9,7 +9,7 @@
 // (a record no consumer can read, written by another producer, counted and
 // skipped without stalling its partition).
 import { Metadata } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type Jaeger,
   type JaegerSpan,
@@ -27,26 +27,25 @@ import { callerContext } from './support/caller-context.js';
 import { scrape, total } from './support/scrape.js';
 
 /** The first span of `service` named `operation` that links to `traceId`, across recent traces. */
-async function linkedSpan(
+function linkedSpan(
   jaeger: Jaeger,
   service: string,
   operation: string,
   traceId: string,
 ): Promise<{ trace: JaegerTrace; span: JaegerSpan; link: JaegerSpan['references'][number] }> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    for (const trace of await jaeger.traces(service, 100)) {
-      for (const span of trace.spans) {
-        if (span.operationName !== operation || serviceOf(trace, span) !== service) continue;
-        const link = span.references.find((ref) => ref.traceID === traceId);
-        if (link) return { trace, span, link };
+  return vi.waitFor(
+    async () => {
+      for (const trace of await jaeger.traces(service, 100)) {
+        for (const span of trace.spans) {
+          if (span.operationName !== operation || serviceOf(trace, span) !== service) continue;
+          const link = span.references.find((ref) => ref.traceID === traceId);
+          if (link) return { trace, span, link };
+        }
       }
-    }
-    if (Date.now() > deadline) {
       throw new Error(`no ${service} span "${operation}" links to trace ${traceId}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    },
+    { timeout: 15_000, interval: 200 },
+  );
 }
 
 describe.each(['grpc', 'kafka'] as const)('the %s transport', (transport) => {
