@@ -11,7 +11,9 @@
 //   --variants a,b         only these (default: export off, jaeger 100%,
 //                          jaeger 10%, sdk disabled; on request only:
 //                          owners per page, ProductService without its
-//                          owner read model)
+//                          owner read model; postgres, both services on
+//                          PostgreSQL with fsync on; pod memory limit,
+//                          each service in a cgroup with its pod's limit)
 //   --rpcs a,b             only these rows (e.g. GetUser,CreateUser)
 //   --json FILE            also write the report as JSON
 //   --compare FILE         print the change against an earlier --json report

@@ -31,6 +31,15 @@ export interface BenchRow {
   ratio?: { callsPerSecond: number; cpuPerCall: number; p99: number };
 }
 
+/** How a variant's services ran, as they said at start. */
+export interface BenchVariantSetup {
+  variant: string;
+  /** The SQL dialect each service reported (its `schema up to date` log line). */
+  dialect: { user: string; product: string };
+  /** The memory cgroup's limit each ran under, if any. */
+  memoryLimitBytes?: number;
+}
+
 /** A service's CPU profile over a variant's runs (`--profile DIR`), split by layer. */
 export interface BenchProfile {
   variant: string;
@@ -53,6 +62,8 @@ export interface BenchReport {
   duration: string;
   concurrency: number;
   startup: StartupFigure[];
+  /** Absent in reports written before it was added. */
+  variants?: BenchVariantSetup[];
   rows: BenchRow[];
   profiles?: BenchProfile[];
 }
@@ -75,6 +86,14 @@ export function formatReport(report: BenchReport): string {
   const header = [
     `node ${report.node}, ${report.cpus} cpus (${pinned}), load average ${fixed(report.loadAverage.before, 2)} → ${fixed(report.loadAverage.after, 2)}`,
     `${report.duration} per run, ${report.concurrency} calls in flight over one connection`,
+    // Older reports (--compare) have no setups.
+    ...(report.variants ?? []).map(
+      (v) =>
+        `variant ${v.variant}: user-service on ${v.dialect.user}, product-service on ${v.dialect.product}` +
+        (v.memoryLimitBytes
+          ? `, each under a ${v.memoryLimitBytes / 2 ** 20} MiB memory cgroup`
+          : ''),
+    ),
   ].join('\n');
   const startup = table(
     ['service', 'telemetry', 'exec→SERVING median ms', 'runs'],

@@ -4,6 +4,17 @@ export interface BenchVariant {
   /** Export spans to a live Jaeger (started for the variant, on the load generator's core). */
   jaeger: boolean;
   env: Record<string, string>;
+  /**
+   * Both services on a PostgreSQL server of their own (a private cluster
+   * with fsync on, on the load generator's cores, as a peer outside the
+   * services), each with its own database, instead of SQLite.
+   */
+  postgres?: true;
+  /**
+   * Each service in a memory cgroup with its pod's limit (scripts/lib/pod-memory-limit.ts),
+   * as the kubelet runs a container: Node sizes its heap from that limit.
+   */
+  podMemoryLimit?: true;
   /** Runs only when named in --variants: a comparison, not part of every report. */
   onRequest?: true;
 }
@@ -35,4 +46,8 @@ export const benchVariants: readonly BenchVariant[] = [
     env: { USER_EVENTS_TRANSPORT: 'none' },
     onRequest: true,
   },
+  // `export off` on PostgreSQL: what a commit costs there (CreateUser).
+  { name: 'postgres', jaeger: false, env: {}, postgres: true, onRequest: true },
+  // `export off` under the pods' memory limit: the memory a pod would see.
+  { name: 'pod memory limit', jaeger: false, env: {}, podMemoryLimit: true, onRequest: true },
 ];

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 /**
@@ -27,7 +28,18 @@ export function cpuPlan(): CpuPlan | undefined {
   return { server: '0', load: cores > 2 ? `1-${cores - 1}` : '1' };
 }
 
-/** Pins every thread of a running process to `cpus` (a taskset list). */
+/**
+ * Pins every thread of a running process, and of the children it has (a
+ * PostgreSQL server's background processes), to `cpus` (a taskset list).
+ * Children forked later inherit it.
+ */
 export function pinProcess(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  } catch {
+    // Gone, or a kernel without the children file: the process itself is pinned.
+  }
+  for (const child of children) pinProcess(Number(child), cpus);
 }

@@ -5,9 +5,11 @@ import { join, resolve } from 'node:path';
 import { fileDescriptorSet } from '../../services/gen/descriptor_set.pb.js';
 import { repo } from '../lib/child-process.js';
 import { type Jaeger, startJaeger } from '../lib/jaeger.js';
+import { POD_MEMORY_LIMIT_BYTES } from '../lib/pod-memory-limit.js';
+import { type PostgresServer, startPostgres } from '../lib/postgres-server.js';
 import { type Services, spawnServices } from '../lib/spawn-services.js';
 import { writeBaselineFixtures } from './baseline-fixtures.js';
-import type { BenchProfile, BenchReport, BenchRow } from './bench-report.js';
+import type { BenchProfile, BenchReport, BenchRow, BenchVariantSetup } from './bench-report.js';
 import { type BenchScenario, benchScenarios } from './bench-scenarios.js';
 import { type BenchVariant, benchVariants } from './bench-variants.js';
 import { cpuPlan, pinProcess } from './cpu-plan.js';
@@ -99,12 +101,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   }
 
   const rows: BenchRow[] = [];
+  const setups: BenchVariantSetup[] = [];
   const profiles: BenchProfile[] = [];
   let baseline: Baseline | undefined;
 
   async function runVariant(variant: BenchVariant) {
     progress(`variant ${variant.name}: starting`);
     let jaeger: Jaeger | undefined;
+    let postgres: PostgresServer | undefined;
     let services: Services | undefined;
     const profileDir = options.profileDir
       ? join(resolve(options.profileDir), variant.name.replace(/\W+/g, '-'))
@@ -113,7 +117,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     try {
       jaeger = variant.jaeger ? await startJaeger() : undefined;
       if (jaeger && plan) pinProcess(jaeger.child.pid, plan.load);
+      postgres = variant.postgres ? await startPostgres({ durable: true }) : undefined;
+      if (postgres?.pid && plan) pinProcess(postgres.pid, plan.load);
+      const databases = postgres
+        ? {
+            user: { DATABASE_URL: (await postgres.createDatabase('bench_users')).url },
+            product: { DATABASE_URL: (await postgres.createDatabase('bench_products')).url },
+          }
+        : {};
       services = await spawnServices({
+        ...databases,
+        ...(variant.podMemoryLimit ? { memoryLimitBytes: POD_MEMORY_LIMIT_BYTES } : {}),
         env: {
           ...variant.env,
           ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } : {}),
@@ -121,6 +135,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
             ? { NODE_OPTIONS: `--import=${cpuProfilerPreload}`, PROFILE_DIR: profileDir }
             : {}),
         },
+      });
+      const dialectOf = (service: Services['user']) =>
+        String(service.logs.find((l) => l.msg === 'schema up to date')?.dialect);
+      setups.push({
+        variant: variant.name,
+        dialect: { user: dialectOf(services.user), product: dialectOf(services.product) },
+        ...(services.user.memoryCgroup ? { memoryLimitBytes: POD_MEMORY_LIMIT_BYTES } : {}),
       });
       const seed = await seedServices(services, options.owners);
       if (plan) {
@@ -174,6 +195,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     } finally {
       await services?.stop();
       await jaeger?.stop();
+      await postgres?.close();
     }
     if (profileDir && services) {
       // Written at exit by cpu-profiler.ts as CPU.<pid>.cpuprofile.
@@ -203,6 +225,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     duration: settings.duration,
     concurrency: settings.concurrency,
     startup,
+    variants: setups,
     rows,
     ...(profiles.length ? { profiles } : {}),
   };

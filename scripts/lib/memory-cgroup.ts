@@ -15,7 +15,7 @@ export interface MemoryCgroup {
   readonly path: string;
   /** `command args…` as a command line that joins this cgroup before it execs (so from its first instruction). */
   wrap(command: string, args: readonly string[]): { command: string; args: string[] };
-  /** Times the kernel killed a process of this cgroup for going over the limit. */
+  /** Times the kernel killed a process of this cgroup for going over the limit (also once removed). */
   oomKills(): number;
   /** Removes the cgroup; its processes must have exited. */
   remove(): void;
@@ -51,6 +51,9 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
     throw error;
   }
   const procs = join(path, 'cgroup.procs');
+  const readOomKills = () =>
+    Number(readFileSync(join(path, eventsFile), 'utf8').match(/^oom_kill (\d+)/m)?.[1] ?? 0);
+  let killsAtRemoval: number | undefined;
   return {
     path,
     wrap: (command, args) => ({
@@ -58,10 +61,12 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
       // $0 is the procs file; `exec` keeps the pid, so the caller's child is the command itself.
       args: ['-c', 'echo $$ > "$0" && exec "$@"', procs, command, ...args],
     }),
-    oomKills() {
-      const events = readFileSync(join(path, eventsFile), 'utf8');
-      return Number(events.match(/^oom_kill (\d+)/m)?.[1] ?? 0);
+    oomKills: () => killsAtRemoval ?? readOomKills(),
+    remove() {
+      // Read before the cgroup goes: a kill by the memcg OOM killer shows here, and in
+      // a container's kernel log perhaps not at all.
+      killsAtRemoval = readOomKills();
+      rmdirSync(path);
     },
-    remove: () => rmdirSync(path),
   };
 }

@@ -10,6 +10,7 @@ import { type BenchReport, formatReport } from '../../scripts/bench/bench-report
 import { compareReports } from '../../scripts/bench/compare-reports.js';
 import { runBench } from '../../scripts/bench/run-bench.js';
 import { repo } from '../../scripts/lib/child-process.js';
+import { POD_MEMORY_LIMIT_BYTES } from '../../scripts/lib/pod-memory-limit.js';
 
 const withBaseline = ['GetUser', 'GetUser at half rate', 'ListProducts (50/page)', 'CreateUser'];
 
@@ -68,4 +69,35 @@ it('runs every RPC against the services and the baseline and reports them side b
   const table = formatReport(report);
   for (const rpc of withBaseline) expect(table).toContain(rpc);
   expect(compareReports(report, report)).toContain('GetUser | export off | services');
+}, 180_000);
+
+it('runs the on-request variants: both services on PostgreSQL, and under the pods’ memory limit', async () => {
+  const report = await runBench({
+    duration: '1s',
+    warmup: '0s',
+    concurrency: 10,
+    variants: ['postgres', 'pod memory limit'],
+    rpcs: ['CreateUser'],
+    owners: 10,
+    startupRuns: 0,
+    prepare: false,
+  });
+  expect(report.variants).toEqual([
+    { variant: 'postgres', dialect: { user: 'postgres', product: 'postgres' } },
+    {
+      variant: 'pod memory limit',
+      dialect: { user: 'sqlite', product: 'sqlite' },
+      memoryLimitBytes: POD_MEMORY_LIMIT_BYTES,
+    },
+  ]);
+  expect(report.rows.map((r) => `${r.variant} | ${r.target}`)).toEqual([
+    'postgres | baseline',
+    'postgres | services',
+    'pod memory limit | baseline',
+    'pod memory limit | services',
+  ]);
+  for (const row of report.rows) {
+    expect(row.statuses.OK, `${row.variant} ${row.target}`).toBeGreaterThan(0);
+    expect(row.cpuUsPerCall).toBeGreaterThan(0);
+  }
 }, 180_000);

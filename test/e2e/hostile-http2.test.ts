@@ -13,8 +13,10 @@
 // HOSTILE_REQUESTS=<n> sets the requests per service (default 2400),
 // HOSTILE_SEED=<n> replays a run (the seed is printed).
 import type { ClientHttp2Session } from 'node:http2';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POD_MEMORY_LIMIT_BYTES } from '../../scripts/lib/pod-memory-limit.js';
 import type { ServiceProcess } from '../../scripts/lib/spawn-service.js';
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { ProductServiceService } from '../../services/gen/shop/product/v1/product_service.pb.js';
@@ -31,12 +33,7 @@ import {
   hostileRequest,
 } from '../support/hostile-requests.js';
 import { ordinaryCallsDuring } from '../support/ordinary-calls.js';
-import {
-  MEMORY_BOUND_MB,
-  POD_MEMORY_LIMIT_BYTES,
-  rssMb,
-  watchRss,
-} from '../support/process-memory.js';
+import { MEMORY_BOUND_MB, rssMb, watchRss } from '../support/process-memory.js';
 import { answerLabel, openRawSession, type RawAnswer, rawUnary } from '../support/raw-grpc.js';
 import { seededRandom, seedFromEnv } from '../support/seeded-random.js';
 
@@ -110,6 +107,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stop();
 });
+
+/** 'running', or how the process ended: a signal (SIGABRT: a failed assertion in Node, its stack in the tail; SIGKILL with an OOM kill: the memory limit). */
+function endedAs(server: ServiceProcess): string {
+  if (server.running) return 'running';
+  return (
+    `exited (code ${server.process.exitCode}, signal ${server.process.signalCode}, ` +
+    `OOM kills ${server.memoryCgroup?.oomKills()}):\n${server.tail(30)}`
+  );
+}
 
 interface Outcome {
   request: HostileRequest;
@@ -264,7 +270,15 @@ describe.each([
       seconds = (performance.now() - started) / 1000;
       return outcomes;
     });
-    const { slowestDuring, after } = await ordinaryCallsDuring(ordinary, fuzz);
+    const { slowestDuring, after } = await ordinaryCallsDuring(ordinary, fuzz).catch(
+      async (error: Error) => {
+        // A refused connection is most likely a process that died: say how, once its exit is seen.
+        await sleep(500);
+        throw new Error(
+          `${error.message}\nuser-service: ${endedAs(services.user)}\nproduct-service: ${endedAs(services.product)}`,
+        );
+      },
+    );
     const outcomes = await fuzz;
     const [userPeak, productPeak] = memory.map((m) => {
       m.stop();
@@ -289,8 +303,10 @@ describe.each([
           ]
         : [];
     });
+    for (const server of [services.user, services.product]) {
+      expect(endedAs(server), server.service).toBe('running');
+    }
     expect(problems.slice(0, 20), `${problems.length} problems`).toEqual([]);
-    expect(services.user.running && services.product.running).toBe(true);
     expect(userPeak).toBeLessThan(MEMORY_BOUND_MB);
     expect(productPeak).toBeLessThan(MEMORY_BOUND_MB);
     expect(services.user.memoryCgroup?.oomKills()).toBe(0);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
+import { POD_MEMORY_LIMIT_BYTES } from '../../scripts/lib/pod-memory-limit.js';
 import {
   type ServiceProcess,
   spawnService,
@@ -21,12 +22,7 @@ import { UserServiceService } from '../../services/gen/shop/user/v1/user_service
 import { newId } from '../../services/shared/api/ids.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { ordinaryCallsDuring } from '../support/ordinary-calls.js';
-import {
-  MEMORY_BOUND_MB,
-  POD_MEMORY_LIMIT_BYTES,
-  rssMb,
-  watchRss,
-} from '../support/process-memory.js';
+import { MEMORY_BOUND_MB, rssMb, watchRss } from '../support/process-memory.js';
 import { openStream } from '../support/raw-grpc.js';
 import { resetFlood } from '../support/reset-flood.js';
 import { expectStatus } from '../support/rpc.js';

@@ -6,6 +6,7 @@
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStatus } from '../../scripts/lib/decode-status.js';
+import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.js';
 import {
   productClientOf,
   type ServiceProcess,
@@ -15,7 +16,6 @@ import {
 import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import type { User, UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
-import { type PostgresServer, startPostgres } from '../support/postgres.js';
 import { deadlineIn } from '../support/rpc.js';
 
 describe('two replicas of each service on one PostgreSQL', () => {

@@ -4,11 +4,15 @@
 // operator grant CONNECT by mistake, by reading the tables inside it.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type PostgresServer,
+  type ServiceDatabase,
+  startPostgres,
+} from '../../scripts/lib/postgres-server.js';
 import { productMigrations } from '../../services/product/migrations.js';
 import { readServiceConfig } from '../../services/shared/process/service-config.js';
 import { openSqlClient } from '../../services/shared/sql/open-sql-client.js';
 import { userMigrations } from '../../services/user/migrations.js';
-import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 
 async function queryAs(url: string, sql: string): Promise<unknown[]> {
   const client = new pg.Client({ connectionString: url });

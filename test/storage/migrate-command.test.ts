@@ -6,11 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/free-port.js';
+import {
+  type PostgresServer,
+  type ServiceDatabase,
+  startPostgres,
+} from '../../scripts/lib/postgres-server.js';
 import { productMigrations } from '../../services/product/migrations.js';
 import { createSqliteClient } from '../../services/shared/sql/sqlite-client.js';
 import { userMigrations } from '../../services/user/migrations.js';
 import { repo } from '../support/grpcurl.js';
-import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 
 let server: PostgresServer;
 let users: ServiceDatabase;

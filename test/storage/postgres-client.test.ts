@@ -1,10 +1,15 @@
 // What the PostgreSQL client adds to the storage contract: placeholder
 // translation, pool settings from the environment, timeouts and outages as
 // UNAVAILABLE, recovery from lost connections, and migrations serialised by
-// an advisory lock. Against a real server (test/support/postgres.ts).
+// an advisory lock. Against a real server (scripts/lib/postgres-server.ts).
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type PostgresServer,
+  type ServiceDatabase,
+  startPostgres,
+} from '../../scripts/lib/postgres-server.js';
 import { ServerError } from '../../services/shared/errors/server-error.js';
 import { UniqueViolationError } from '../../services/shared/errors/unique-violation-error.js';
 import { ConfigError } from '../../services/shared/process/config.js';
@@ -17,7 +22,6 @@ import {
 } from '../../services/shared/sql/postgres-client.js';
 import type { SqlClient } from '../../services/shared/sql/sql-client.js';
 import { userMigrations } from '../../services/user/migrations.js';
-import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 
 describe('toPostgresPlaceholders', () => {
   it.each([

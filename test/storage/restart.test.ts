@@ -9,6 +9,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type PostgresServer,
+  type ServiceDatabase,
+  startPostgres,
+} from '../../scripts/lib/postgres-server.js';
+import {
   productClientOf,
   type ServiceProcess,
   ServingStatus,
@@ -18,7 +23,6 @@ import {
 import type { ProductServiceClient } from '../../services/gen/shop/product/v1/product_service.pb.js';
 import type { UserServiceClient } from '../../services/gen/shop/user/v1/user_service.pb.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
-import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 import { deadlineIn } from '../support/rpc.js';
 
 /** Retries one create with the same request_id until it succeeds, as a client would. */

@@ -1,11 +1,12 @@
 // The storage contract: what both services rely on from their stores, run
-// unchanged against SQLite and a real PostgreSQL (see test/support/postgres.ts).
+// unchanged against SQLite and a real PostgreSQL (see scripts/lib/postgres-server.ts).
 // Each test gets an empty database; open() gives another client on the same
 // database, as a second replica would have.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.js';
 import { productMigrations } from '../../services/product/migrations.js';
 import { createSqlProductStore } from '../../services/product/sql-store.js';
 import type { Product } from '../../services/product/store.js';
@@ -18,7 +19,6 @@ import { createSqliteClient } from '../../services/shared/sql/sqlite-client.js';
 import { userMigrations } from '../../services/user/migrations.js';
 import { createSqlUserStore } from '../../services/user/sql-store.js';
 import type { User } from '../../services/user/store.js';
-import { type PostgresServer, startPostgres } from '../support/postgres.js';
 
 interface Backend {
   name: 'sqlite' | 'postgres';

@@ -17,6 +17,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  type PostgresServer,
+  type ServiceDatabase,
+  startPostgres,
+} from '../../scripts/lib/postgres-server.js';
+import {
   productClientOf,
   type ServiceProcess,
   spawnService,
@@ -28,7 +33,6 @@ import { kafkaStreamOf } from '../../services/product/kafka-user-event-transport
 import { USER_EVENTS_TOPIC } from '../../services/shared/events/kafka-binding.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { type KafkaBroker, readTopic, startKafka } from '../support/kafka.js';
-import { type PostgresServer, type ServiceDatabase, startPostgres } from '../support/postgres.js';
 
 let server: PostgresServer;
 let kafka: KafkaBroker;

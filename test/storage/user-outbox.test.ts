@@ -6,6 +6,7 @@
 // when transactions commit out of order); and replicas applying the same
 // events to one read model apply each exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.js';
 import { productMigrations } from '../../services/product/migrations.js';
 import { createSqlOwnerReadModel } from '../../services/product/sql-owner-read-model.js';
 import { newId } from '../../services/shared/api/ids.js';
@@ -15,7 +16,6 @@ import type { SqlClient } from '../../services/shared/sql/sql-client.js';
 import { userMigrations } from '../../services/user/migrations.js';
 import { createSqlUserStore } from '../../services/user/sql-store.js';
 import type { StoredEvent } from '../../services/user/store.js';
-import { type PostgresServer, startPostgres } from '../support/postgres.js';
 
 const REPLICAS = 4;
 const USERS = 300;

@@ -1,23 +1,9 @@
 // Resident memory of a child process, as the kernel (and so a pod's memory
 // limit) counts it, for the tests that bound a service's memory under abuse.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { repo } from '../../scripts/lib/child-process.js';
-
-/** The services' memory limit in their pods (k8s/components/service-pod/container.yaml), in bytes. */
-export const POD_MEMORY_LIMIT_BYTES = (() => {
-  const patch = parse(
-    readFileSync(join(repo, 'k8s/components/service-pod/container.yaml'), 'utf8'),
-  ) as { path: string; value?: { limits?: { memory?: string } } }[];
-  const limit = patch.find((op) => op.path.endsWith('/resources'))?.value?.limits?.memory;
-  const mebibytes = limit?.match(/^(\d+)Mi$/)?.[1];
-  if (!mebibytes) throw new Error(`container.yaml: a memory limit in Mi, not ${limit}`);
-  return Number(mebibytes) * 1024 * 1024;
-})();
 
 /**
- * What the pods allow (POD_MEMORY_LIMIT_BYTES, 256 MiB) less headroom for the
+ * What the pods allow (POD_MEMORY_LIMIT_BYTES in scripts/lib/pod-memory-limit.ts, 256 MiB) less headroom for the
  * runtime's own swings: the bound ServerLimits' defaults are chosen to keep a
  * service under (services/shared/grpc/server-limits.ts). Measure it with the
  * service under the pod's limit (spawnService's memoryLimitBytes): Node sizes

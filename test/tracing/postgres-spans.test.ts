@@ -4,10 +4,10 @@
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Jaeger, serviceOf, startJaeger, tagOf } from '../../scripts/lib/jaeger.js';
+import { type PostgresServer, startPostgres } from '../../scripts/lib/postgres-server.js';
 import { type Services, spawnServices } from '../../scripts/lib/spawn-services.js';
 import { unaryCall } from '../../services/shared/grpc/unary-call.js';
 import { everyReadAsksUserService } from '../support/every-read-asks-user-service.js';
-import { type PostgresServer, startPostgres } from '../support/postgres.js';
 import { callerContext } from './support/caller-context.js';
 
 let postgres: PostgresServer;

@@ -1,6 +1,6 @@
-// A real PostgreSQL server for tests: a private cluster made with initdb in a
-// temp dir, on a free port, with its unix socket in that dir; or, when
-// TEST_DATABASE_URL is set, your own server (a role with CREATEDB and
+// A real PostgreSQL server for tests and the bench: a private cluster made
+// with initdb in a temp dir, on a free port, with its unix socket in that dir;
+// or, when TEST_DATABASE_URL is set, your own server (a role with CREATEDB and
 // CREATEROLE), in which each test makes and later drops its own databases.
 // Tests that stop and restart the server always need a private cluster.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { findPostgresBin } from '../../scripts/lib/find-postgres-bin.js';
-import { freePort } from '../../scripts/lib/free-port.js';
+import { findPostgresBin } from './find-postgres-bin.js';
+import { freePort } from './free-port.js';
 
 export interface ServiceDatabase {
   database: string;
@@ -26,6 +26,8 @@ export interface PostgresServer {
   readonly adminUrl: string;
   /** True for a cluster these tests made, which stop() and start() need. */
   readonly private: boolean;
+  /** A private cluster's postmaster, while it runs. */
+  readonly pid?: number;
   /** `adminUrl` with another database, role and password. */
   url(database: string, role?: string, password?: string): string;
   /** Runs one statement as the admin role, in `database` (default `postgres`). */
@@ -43,11 +45,21 @@ export interface PostgresServer {
   close(): Promise<void>;
 }
 
-/** Starts a private cluster, or uses TEST_DATABASE_URL unless `private` is asked for. */
-export async function startPostgres(options: { private?: boolean } = {}): Promise<PostgresServer> {
+export interface PostgresOptions {
+  /** A cluster of our own even when TEST_DATABASE_URL is set. */
+  private?: boolean;
+  /**
+   * fsync on, as a production server runs: for measuring commits (the
+   * bench). Implies a private cluster.
+   */
+  durable?: boolean;
+}
+
+/** Starts a private cluster, or uses TEST_DATABASE_URL unless `private` or `durable` is asked for. */
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const external = process.env.TEST_DATABASE_URL;
-  if (external && !options.private) return useExternal(external);
-  return startPrivate();
+  if (external && !options.private && !options.durable) return useExternal(external);
+  return startPrivate(options.durable === true);
 }
 
 const random = () => Math.random().toString(36).slice(2, 10);
@@ -166,16 +178,15 @@ function run(
  * Test data is disposable, so no fsync: a 2-core box would crawl. Commits
  * still reach the OS before they are acknowledged (synchronous_commit stays
  * on), so a crash of the server process, which the restart test causes,
- * loses no acknowledged write.
+ * loses no acknowledged write. A durable cluster keeps PostgreSQL's defaults.
  */
-const serverSettings = {
+const serverSettings = (durable: boolean) => ({
   listen_addresses: '127.0.0.1',
   max_connections: '200',
-  fsync: 'off',
-  full_page_writes: 'off',
-};
+  ...(durable ? {} : { fsync: 'off', full_page_writes: 'off' }),
+});
 
-async function startPrivate(): Promise<PostgresServer> {
+async function startPrivate(durable: boolean): Promise<PostgresServer> {
   const bin = findPostgresBin();
   const user = serverUser();
   const dir = await mkdtemp(join(tmpdir(), 'pg-test-'));
@@ -221,7 +232,10 @@ async function startPrivate(): Promise<PostgresServer> {
       join(bin, 'postgres'),
       [
         ...['-D', data, '-p', String(port), '-k', dir],
-        ...Object.entries(serverSettings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+        ...Object.entries(serverSettings(durable)).flatMap(([name, value]) => [
+          '-c',
+          `${name}=${value}`,
+        ]),
       ],
       { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], ...user },
     );
@@ -272,6 +286,9 @@ async function startPrivate(): Promise<PostgresServer> {
   return {
     adminUrl: adminUrl(),
     private: true,
+    get pid() {
+      return child?.pid;
+    },
     ...api,
     stop,
     start: launch,
