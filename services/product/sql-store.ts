@@ -1,3 +1,4 @@
+import { createGroupCommit } from '../shared/sql/group-commit.js';
 import type { SqlClient, SqlValue } from '../shared/sql/sql-client.js';
 import type { Product, ProductStore } from './store.js';
 
@@ -29,21 +30,25 @@ function toProduct(row: ProductRow): Product {
 
 /** ProductStore on any SqlClient (SQLite or PostgreSQL), with migrations applied by the caller. */
 export function createSqlProductStore(db: SqlClient): ProductStore {
+  // Creates that arrive together share a commit (group-commit.ts).
+  const writes = createGroupCommit(db);
   return {
     async insert(product, requestId) {
-      await db.query(
-        `INSERT INTO products (id, name, owner_id, price_currency, price_units, price_nanos, request_id, create_time)
+      await writes.run((tx) =>
+        tx.query(
+          `INSERT INTO products (id, name, owner_id, price_currency, price_units, price_nanos, request_id, create_time)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          product.id,
-          product.name,
-          product.ownerId,
-          product.price.currencyCode,
-          product.price.units,
-          product.price.nanos,
-          requestId ?? null,
-          product.createTime.toISOString(),
-        ],
+          [
+            product.id,
+            product.name,
+            product.ownerId,
+            product.price.currencyCode,
+            product.price.units,
+            product.price.nanos,
+            requestId ?? null,
+            product.createTime.toISOString(),
+          ],
+        ),
       );
     },
     async findByRequestId(requestId) {

@@ -11,7 +11,8 @@
 // bound, or an ordinary call slower than 1 s during or after the fuzz.
 //
 // HOSTILE_REQUESTS=<n> sets the requests per service (default 2400),
-// HOSTILE_SEED=<n> replays a run (the seed is printed).
+// HOSTILE_SEED=<n> replays a run (the seed is printed); HOSTILE_CATEGORIES and
+// HOSTILE_VARIANTS narrow it to what a finding needs.
 import type { ClientHttp2Session } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
@@ -45,6 +46,8 @@ for (const category of CATEGORIES) {
     throw new Error(`HOSTILE_CATEGORIES: no category ${category} (${categories.join(', ')})`);
   }
 }
+/** HOSTILE_VARIANTS=<regexp>: only requests whose variant matches (to narrow one finding further). */
+const VARIANTS = new RegExp(process.env.HOSTILE_VARIANTS ?? '');
 /** HOSTILE_VERBOSE=1: also print the counts per variant. */
 const VERBOSE = process.env.HOSTILE_VERBOSE === '1';
 const SEED = seedFromEnv('HOSTILE_SEED');
@@ -241,7 +244,7 @@ describe.each([
     // Round robin over the categories, a random RPC each time.
     const requests = Array.from({ length: REQUESTS }, (_, i) =>
       hostileRequest(CATEGORIES[i % CATEGORIES.length] as Category, rng.pick(ctx.methods), ctx),
-    );
+    ).filter((request) => VARIANTS.test(request.variant));
     const logsBefore = service.logs.length;
     const rssBefore = rssMb(service.pid);
     const memory = [watchRss(services.user.pid), watchRss(services.product.pid)];
