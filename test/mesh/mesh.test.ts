@@ -228,6 +228,54 @@ describe('the mesh lab', () => {
     expect(products.out).toContain('Code: PermissionDenied');
   });
 
+  it('header limits: the calling sidecar refuses requests with 300 headers, so no app reads them (such requests can abort Node: docs/hardening.md)', async () => {
+    const prefix = inPod(productPod);
+    const pids = podDirs(userPods).map((dir) => containerPid(dir, 'user-service'));
+    const seenBefore = userAccessLines('GetUser').length;
+    // Requests product-service's sidecar sent on to user-service, from its admin port.
+    const forwarded = async () =>
+      (await upstreamHosts(productPod))
+        .filter((r) => /^outbound\|50051\|[^|]*\|user-service\./.test(r.cluster))
+        .reduce((sum, r) => sum + r.total, 0);
+    const forwardedBefore = await forwarded();
+    // Over Envoy's default max_headers_count (100), under its 60 KiB of headers.
+    const headers = Object.fromEntries(
+      Array.from({ length: 300 }, (_, i) => [`x-many-${i}`, 'v'.repeat(50)]),
+    );
+    const refused = [];
+    for (let i = 0; i < 20; i++) {
+      refused.push(
+        await call(
+          'user-service:50051',
+          'shop.user.v1.UserService/GetUser',
+          { id: userId },
+          {
+            prefix,
+            headers,
+          },
+        ),
+      );
+    }
+    console.log('300 headers through the sidecars:', refused[0]?.out.trim());
+    for (const r of refused) expect(r.ok, r.out).toBe(false);
+    // Refused by the calling pod's own sidecar: not one of them left the pod.
+    expect(await forwarded()).toBe(forwardedBefore);
+    // The same call with few headers passes: it is the count that is refused.
+    const few = await call(
+      'user-service:50051',
+      'shop.user.v1.UserService/GetUser',
+      { id: userId },
+      { prefix, headers: { 'x-few': 'v'.repeat(50) } },
+    );
+    expect(few.ok, few.out).toBe(true);
+    expect(await forwarded()).toBe(forwardedBefore + 1);
+    await sleep(500);
+    // Only the ordinary call reached an app, and no app process was replaced.
+    expect(userAccessLines('GetUser').length).toBe(seenBefore + 1);
+    expect(podDirs(userPods).map((dir) => containerPid(dir, 'user-service'))).toEqual(pids);
+    for (const pid of pids) expect(() => process.kill(pid, 0), `pid ${pid}`).not.toThrow();
+  });
+
   it('one trace through the mesh: gateway, both sidecars and both services, app spans children of their sidecar', async () => {
     const traceId = randomBytes(16).toString('hex');
     const created = await call(
