@@ -142,3 +142,39 @@ describe.each(['sqlite', 'postgres'] as const)('group commit on %s', (backend) =
     expect(await count(other)).toBe(0);
   });
 });
+
+describe('group commit on two replicas of one PostgreSQL', () => {
+  it('runs a write again alone when its batch deadlocked with the other replica’s, so callers see no deadlock', async () => {
+    const [a, b] = await fresh('postgres');
+    const [onA, onB] = [createGroupCommit(a), createGroupCommit(b)];
+    // Each replica's batch inserts one key, waits until the other has inserted
+    // its own, then inserts the other's key: each waits on the other's
+    // uncommitted row, and PostgreSQL undoes one of the two writes (40P01).
+    let inserted = 0;
+    let bothInserted: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      bothInserted = resolve;
+    });
+    const first = (writes: typeof onA, key: string) =>
+      writes.run(async (tx) => {
+        await tx.query('INSERT INTO items (id, n) VALUES (?, ?)', [key, 1]);
+        inserted += 1;
+        if (inserted === 2) bothInserted();
+        await barrier;
+      });
+    const second = (writes: typeof onA, key: string) =>
+      writes.run((tx) => tx.query('INSERT INTO items (id, n) VALUES (?, ?)', [key, 2]));
+    const results = await Promise.allSettled([
+      first(onA, 'k1'),
+      second(onA, 'k2'),
+      first(onB, 'k2'),
+      second(onB, 'k1'),
+    ]);
+    // Each key is stored once; every other write is told its key is taken.
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    for (const failure of failures) expect(failure).toBeInstanceOf(UniqueViolationError);
+    expect(failures).toHaveLength(2);
+    const ids = await a.query<{ id: string }>('SELECT id FROM items ORDER BY id');
+    expect(ids.map((r) => r.id)).toEqual(['k1', 'k2']);
+  }, 30_000);
+});

@@ -1,4 +1,5 @@
 import { type Context, context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { isWriteConflict } from '../errors/write-conflict.js';
 import type { SqlClient, SqlQueries } from './sql-client.js';
 
 export interface GroupCommit {
@@ -48,7 +49,13 @@ export function createGroupCommit(
   // Savepoint statements are the batch's, not a caller's: no span.
   const untraced = (tx: SqlQueries, sql: string) => context.with(ROOT_CONTEXT, () => tx.query(sql));
 
-  const commit = async (batch: Pending[]) => {
+  /**
+   * One transaction for `batch`. A write the database undid for a concurrent
+   * transaction's sake (a deadlock: two replicas' batches each waiting on a
+   * key the other inserted) runs again in a transaction of its own, once this
+   * one has committed; alone it holds no row another batch waits on.
+   */
+  const commit = async (batch: Pending[], alone = false): Promise<void> => {
     const outcomes: Outcome[] = [];
     try {
       await db.transaction(async (tx) => {
@@ -69,14 +76,21 @@ export function createGroupCommit(
     } catch (error) {
       // The transaction failed as a whole (the commit, a lost connection):
       // nothing of the batch is stored.
-      for (const item of batch) item.reject(error);
+      if (isWriteConflict(error) && !alone) {
+        for (const item of batch) await commit([item], true);
+      } else {
+        for (const item of batch) item.reject(error);
+      }
       return;
     }
+    const again: Pending[] = [];
     batch.forEach((item, index) => {
       const outcome = outcomes[index] as Outcome;
       if (outcome.ok) item.resolve(outcome.value);
+      else if (isWriteConflict(outcome.error) && !alone) again.push(item);
       else item.reject(outcome.error);
     });
+    for (const item of again) await commit([item], true);
   };
 
   const flush = async () => {

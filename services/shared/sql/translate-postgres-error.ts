@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { unavailable } from '../errors/server-error.js';
 import { UniqueViolationError } from '../errors/unique-violation-error.js';
+import { writeConflict } from '../errors/write-conflict.js';
 
 /** Socket errors that mean the server cannot be reached right now. */
 const networkCodes = new Set([
@@ -53,13 +54,16 @@ function uniqueColumn(error: pg.DatabaseError): string {
 /**
  * A node-postgres error as the error the rest of the service understands:
  * UniqueViolationError, an UNAVAILABLE ServerError for outages and timeouts
- * (callers and the mesh may retry those), or the error itself, which the
- * error mapper reports as INTERNAL.
+ * (callers and the mesh may retry those), an ABORTED write conflict
+ * (write-conflict.ts), or the error itself, which the error mapper reports as
+ * INTERNAL.
  */
 export function translatePostgresError(error: unknown): unknown {
   if (error instanceof pg.DatabaseError) {
     const code = error.code ?? '';
     if (code === '23505') return new UniqueViolationError(uniqueColumn(error), { cause: error });
+    // deadlock_detected, serialization_failure: undone for a concurrent write's sake.
+    if (code === '40P01' || code === '40001') return writeConflict(error);
     if (code === '57014') {
       return unavailable('the database did not answer in time', 'DATABASE_TIMEOUT', {
         cause: error,
