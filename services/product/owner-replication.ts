@@ -10,11 +10,10 @@ import { errorType, tracer } from '../shared/telemetry/tracer.js';
 import type { OwnerChange, OwnerReadModel } from './owner-read-model.js';
 import type { DeliveredEvent, UserEventSink, UserEventTransport } from './user-event-transport.js';
 
-/** Keeps the owner read model current from UserService's events, in the background. */
 /**
- * Follows the transport in the background: start() once the schema is
- * migrated; stop() resolves once the batch being applied, if any, has
- * committed.
+ * Keeps the owner read model current from UserService's events, in the
+ * background: start() once the schema is migrated; stop() resolves once the
+ * batch being applied, if any, has committed.
  */
 export type OwnerReplication = BackgroundLoop;
 

@@ -7,7 +7,9 @@ export interface GroupCommit {
    * Runs `work` in a transaction shared with the other writes queued
    * meanwhile, each in its own savepoint: it resolves once that transaction
    * has committed, and rejects with its own error (its statements undone,
-   * the others' kept) or, when the commit itself fails, with that error.
+   * the others' kept) or, when the commit itself fails, with that error. A
+   * write undone in a conflict with a concurrent transaction runs again
+   * alone first.
    */
   run<T>(work: (tx: SqlQueries) => Promise<T>): Promise<T>;
 }
@@ -56,7 +58,7 @@ export function createGroupCommit(
    * one has committed; alone it holds no row another batch waits on.
    */
   const commit = async (batch: Pending[], alone = false): Promise<void> => {
-    const outcomes: Outcome[] = [];
+    let outcomes: Outcome[] = [];
     try {
       await db.transaction(async (tx) => {
         if (options.begin) await context.with(ROOT_CONTEXT, () => options.begin?.(tx));
@@ -75,13 +77,8 @@ export function createGroupCommit(
       });
     } catch (error) {
       // The transaction failed as a whole (the commit, a lost connection):
-      // nothing of the batch is stored.
-      if (isWriteConflict(error) && !alone) {
-        for (const item of batch) await commit([item], true);
-      } else {
-        for (const item of batch) item.reject(error);
-      }
-      return;
+      // nothing of the batch is stored, and every write fails with it.
+      outcomes = batch.map(() => ({ ok: false, error }));
     }
     const again: Pending[] = [];
     batch.forEach((item, index) => {
