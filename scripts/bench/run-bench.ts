@@ -81,6 +81,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const protoset = join(work, 'protoset.bin');
   writeFileSync(protoset, fileDescriptorSet);
   const plan = cpuPlan();
+  // The bench itself reads and parses every line the services write (an
+  // access line per call, thousands a second): on the servers' core that
+  // work would take CPU from the services, which the baseline (it logs
+  // nothing) never loses. Children inherit it until pinned themselves.
+  if (plan) pinProcess(process.pid, plan.load);
   const settings = {
     protoset,
     duration: options.duration ?? '5s',

@@ -104,11 +104,23 @@ function abortedStatus(context: CallContext): status | undefined {
   return context.signal.aborted ? callerGone(context).code : undefined;
 }
 
-/** Aborted when the caller cancels the call (the deadline aborts it too: see bindService). */
+/**
+ * Why a call's signal aborts when its stream closes. grpc-js emits `cancelled`
+ * on every call's close, answered or not, so this runs once per call: one
+ * reason made once, because `abort()` without one builds a DOMException with
+ * its stack trace each time (about 4% of a GetUser's CPU).
+ */
+const streamClosed = new DOMException('The call ended: answered or cancelled', 'AbortError');
+
+/**
+ * Aborted when the call's stream closes: the caller cancelled, or the call
+ * was answered and whatever still runs for it is waste (the deadline aborts
+ * it too: see bindService).
+ */
 function abortControllerOf(call: ServerUnaryCall<unknown, unknown>): AbortController {
   const controller = new AbortController();
-  if (call.cancelled) controller.abort();
-  else call.once('cancelled', () => controller.abort());
+  if (call.cancelled) controller.abort(streamClosed);
+  else call.once('cancelled', () => controller.abort(streamClosed));
   return controller;
 }
 
