@@ -30,8 +30,19 @@ function toProduct(row: ProductRow): Product {
 
 /** ProductStore on any SqlClient (SQLite or PostgreSQL), with migrations applied by the caller. */
 export function createSqlProductStore(db: SqlClient): ProductStore {
-  // Creates that arrive together share a commit (group-commit.ts).
-  const writes = createGroupCommit(db);
+  // Creates that arrive together share a commit (group-commit.ts). On
+  // PostgreSQL each batch first takes the products table's EXCLUSIVE lock
+  // (reads are not blocked), so two replicas' batches queue instead of
+  // interleaving. Interleaved, a batch waited on the other's uncommitted
+  // request_id until that whole batch committed, and the other, waiting back,
+  // lost a write to the deadlock check one second later, again for each such
+  // key: in a clean-clone run of concurrency.test.ts a wait outlasted the
+  // 5 s statement timeout and a create answered UNAVAILABLE.
+  const writes = createGroupCommit(db, {
+    begin: async (tx) => {
+      if (tx.dialect === 'postgres') await tx.query('LOCK TABLE products IN EXCLUSIVE MODE');
+    },
+  });
   return {
     async insert(product, requestId) {
       await writes.run((tx) =>
