@@ -1,4 +1,4 @@
-import { createGroupCommit } from '../shared/sql/group-commit.js';
+import { createGroupCommit, queueBatchesOn } from '../shared/sql/group-commit.js';
 import type { SqlClient, SqlValue } from '../shared/sql/sql-client.js';
 import type { Product, ProductStore } from './store.js';
 
@@ -30,19 +30,11 @@ function toProduct(row: ProductRow): Product {
 
 /** ProductStore on any SqlClient (SQLite or PostgreSQL), with migrations applied by the caller. */
 export function createSqlProductStore(db: SqlClient): ProductStore {
-  // Creates that arrive together share a commit (group-commit.ts). On
-  // PostgreSQL each batch first takes the products table's EXCLUSIVE lock
-  // (reads are not blocked), so two replicas' batches queue instead of
-  // interleaving. Interleaved, a batch waited on the other's uncommitted
-  // request_id until that whole batch committed, and the other, waiting back,
-  // lost a write to the deadlock check one second later, again for each such
-  // key: in a clean-clone run of concurrency.test.ts a wait outlasted the
-  // 5 s statement timeout and a create answered UNAVAILABLE.
-  const writes = createGroupCommit(db, {
-    begin: async (tx) => {
-      if (tx.dialect === 'postgres') await tx.query('LOCK TABLE products IN EXCLUSIVE MODE');
-    },
-  });
+  // Creates that arrive together share a commit (group-commit.ts); on
+  // PostgreSQL two replicas' batches queue on the products table (without
+  // it, a clean-clone run of concurrency.test.ts saw a create wait out the
+  // statement timeout behind the other replica's deadlocking batch).
+  const writes = createGroupCommit(db, { begin: queueBatchesOn('products') });
   return {
     async insert(product, requestId) {
       await writes.run((tx) =>

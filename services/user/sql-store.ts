@@ -1,4 +1,4 @@
-import { createGroupCommit } from '../shared/sql/group-commit.js';
+import { createGroupCommit, queueBatchesOn } from '../shared/sql/group-commit.js';
 import { placeholders, type SqlClient, type SqlQueries } from '../shared/sql/sql-client.js';
 import type { StoredEvent, User, UserStore } from './store.js';
 import { userRegisteredEvent } from './user-events.js';
@@ -66,22 +66,16 @@ function toUser(row: UserRow): User {
  * that moved past the gap would skip N for good). SQLite has one writer at a
  * time, so it holds by construction. On PostgreSQL each batch of
  * registrations (group-commit.ts: one transaction for those that arrive
- * together) first takes the outbox table's EXCLUSIVE lock, held to commit:
- * batches, and only they, queue behind one another (reads are not blocked),
- * so a transaction takes its positions only after every lower one has
- * committed or rolled back. Taken before any user row: a batch that held the
- * lock and then waited on another's uncommitted username (or request_id)
- * while that one waited for the lock would deadlock. That serializes
+ * together) first takes the outbox table's EXCLUSIVE lock (queueBatchesOn),
+ * held to commit: batches, and only they, queue behind one another (reads
+ * are not blocked), so a transaction takes its positions only after every
+ * lower one has committed or rolled back. That serializes
  * registrations across replicas, the price of a reader that never needs to
  * wait out gaps; within a replica, a batch pays for one commit.
  */
 export function createSqlUserStore(db: SqlClient): UserStore {
   // Registrations that arrive together share a commit (group-commit.ts).
-  const writes = createGroupCommit(db, {
-    begin: async (tx) => {
-      if (tx.dialect === 'postgres') await tx.query('LOCK TABLE user_events IN EXCLUSIVE MODE');
-    },
-  });
+  const writes = createGroupCommit(db, { begin: queueBatchesOn('user_events') });
   return {
     async insert(user, requestId) {
       const event = userRegisteredEvent(user);

@@ -25,6 +25,23 @@ interface Pending {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
+ * A batch's `begin` that makes batches of different replicas queue on
+ * PostgreSQL: it takes `table`'s EXCLUSIVE lock (reads are not blocked),
+ * held to commit. Before any row: a batch that held the lock and then waited
+ * on another's uncommitted key while that one waited for the lock would
+ * deadlock. Without it, two replicas' batches interleave: one waits on the
+ * other's uncommitted key until that whole batch commits, while the other,
+ * waiting back, loses a write to the deadlock check a second later, again
+ * for each such key, and a long enough batch outlasts the statement timeout.
+ * SQLite has one writer at a time already.
+ */
+export const queueBatchesOn =
+  (table: string) =>
+  async (tx: SqlQueries): Promise<void> => {
+    if (tx.dialect === 'postgres') await tx.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+  };
+
+/**
  * Group commit: writes that arrive together share one transaction, and so
  * one commit, the costly part of a durable write (an fsync per commit with
  * SQLite's synchronous=FULL, a WAL flush on PostgreSQL). A write waits at
